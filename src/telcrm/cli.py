@@ -1,0 +1,146 @@
+"""The `telcrm` console command.
+
+Its own commands (version, setup, generate, load, demo, serve) work before any
+configuration exists; any other command is forwarded to Django's management commands,
+so `telcrm migrate`, `telcrm createsuperuser` or `telcrm shell` work as with manage.py.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="telcrm",
+    help="Telco CRM: customer relationship management for telecom operators. "
+    "Commands not listed here are forwarded to Django (e.g. `telcrm migrate`).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+DEFAULT_SETTINGS = "telcrm.settings.base"
+
+
+def configure_django() -> None:
+    """Point Django at the settings (embedded defaults unless told otherwise) and start it."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    import django
+
+    django.setup()
+
+
+def run_django_command(*args: str) -> None:
+    from django.core.management import execute_from_command_line
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    execute_from_command_line(["telcrm", *args])
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    from telcrm import __version__
+
+    typer.echo(f"telcrm {__version__}")
+
+
+@app.command()
+def setup() -> None:
+    """Create the home directory's database (migrate) and collect the static files."""
+    configure_django()
+    from telcrm.core.setup import setup_home
+
+    setup_home()
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Directory to write silos/ and truth/ into")],
+    customers: Annotated[int, typer.Option(min=1, help="Number of customers")] = 2000,
+    months: Annotated[int, typer.Option(min=1, max=36, help="Months of history")] = 3,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes")] = 1,
+    encoding: Annotated[
+        str, typer.Option(help="Encoding of the CSV files: utf-8 or gbk")
+    ] = "utf-8",
+    start: Annotated[
+        str | None, typer.Option(help="First month, YYYY-MM (default: a fixed month)")
+    ] = None,
+) -> None:
+    """Generate a synthetic operator: source silos as files, ground truth apart."""
+    from telcrm.generate_command import run_generate
+
+    run_generate(
+        out=out,
+        customers=customers,
+        months=months,
+        seed=seed,
+        encoding=encoding,
+        start=start,
+    )
+
+
+@app.command()
+def load(
+    silos: Annotated[Path, typer.Argument(help="The silos/ directory to load")],
+) -> None:
+    """Load generated (or same-shaped) silo files into the operational store."""
+    configure_django()
+    from telcrm.loading.command import run_load
+
+    run_load(silos)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    threads: Annotated[int, typer.Option(help="Worker threads")] = 8,
+) -> None:
+    """Serve the web app with waitress (static files included, no other server)."""
+    configure_django()
+    from telcrm.core.serve import serve_app
+
+    serve_app(host=host, port=port, threads=threads)
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(min=1)] = 3000,
+    months: Annotated[int, typer.Option(min=1, max=36)] = 3,
+    seed: Annotated[int, typer.Option()] = 42,
+    port: Annotated[int, typer.Option()] = 8000,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Prepare everything, do not serve")
+    ] = False,
+) -> None:
+    """Generate a small operator, load it, and serve the app on 127.0.0.1."""
+    configure_django()
+    from telcrm.core.demo import run_demo
+
+    run_demo(customers=customers, months=months, seed=seed, port=port, serve=not no_serve)
+
+
+def own_command_names() -> set[str]:
+    names = {command.name or "" for command in app.registered_commands}
+    names |= {
+        (command.callback.__name__ if command.callback else "").replace("_", "-")
+        for command in app.registered_commands
+    }
+    return names - {""}
+
+
+def main() -> None:
+    """Entry point: our commands and --help go to Typer, the rest to Django."""
+    args = sys.argv[1:]
+    if args and not args[0].startswith("-") and args[0] not in own_command_names():
+        run_django_command(*args)
+        return
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""Settings for the embedded default: one machine, SQLite + DuckDB, no server to install.
+
+Everything an operator may change comes from the environment (see docs/configuration.md).
+``TELCRM_HOME`` (default ``./var``) holds the SQLite database, the Parquet store, the
+DuckDB files and the generated local secrets, so two homes never share state.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from telcrm.settings.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    new_field_keyring,
+    new_token,
+    persistent_secret,
+    telcrm_home,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+TELCRM_HOME = telcrm_home()
+# The analytic store: partitioned Parquet and DuckDB files live here, never in the ORM.
+TELCRM_STORE_DIR = TELCRM_HOME / "store"
+
+SECRET_KEY = env_secret("TELCRM_SECRET_KEY") or persistent_secret(
+    TELCRM_HOME, "secret_key", new_token
+)
+# Keys for personal data at rest: "kid:base64key[,kid:base64key...]", first one active;
+# the others only decrypt, until `telcrm rotate_field_keys` has re-encrypted everything.
+TELCRM_FIELD_KEYS = env_secret("TELCRM_FIELD_KEYS") or persistent_secret(
+    TELCRM_HOME, "field_keys", new_field_keyring
+)
+# A separate key for the blind indexes (HMAC) that make exact lookups possible.
+TELCRM_BLIND_INDEX_KEY = env_secret("TELCRM_BLIND_INDEX_KEY") or persistent_secret(
+    TELCRM_HOME, "blind_index_key", new_token
+)
+
+DEBUG = env_bool("TELCRM_DEBUG", False)
+ALLOWED_HOSTS = env_list("TELCRM_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "simple_history",
+    "treebeard",
+    "telcrm.core",
+    "telcrm.users",
+    "telcrm.parties",
+    "telcrm.catalog",
+    "telcrm.customers",
+    "telcrm.accounts",
+    "telcrm.inventory",
+    "telcrm.billing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "telcrm.urls"
+WSGI_APPLICATION = "telcrm.wsgi.application"
+AUTH_USER_MODEL = "users.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+
+def _sqlite_database(path: Path) -> dict[str, object]:
+    # WAL lets readers work while the loader writes; IMMEDIATE takes the write lock at
+    # BEGIN, so two writers queue on `timeout` instead of failing mid-transaction.
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                "PRAGMA synchronous=FULL;"
+                "PRAGMA foreign_keys=ON;"
+            ),
+        },
+    }
+
+
+def database_from_env(home: Path) -> dict[str, object]:
+    """``DATABASE_URL`` (PostgreSQL in production) or the embedded SQLite file."""
+    url = env_str("DATABASE_URL")
+    if url:
+        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
+        if config["ENGINE"] == "django.db.backends.sqlite3":
+            return _sqlite_database(Path(str(config["NAME"])))
+        return config
+    return _sqlite_database(home / "telcrm.sqlite3")
+
+
+DATABASES = {"default": database_from_env(TELCRM_HOME)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = env_str("TELCRM_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = TELCRM_HOME / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+SESSION_COOKIE_AGE = env_int("TELCRM_SESSION_SECONDS", 8 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("TELCRM_LOG_LEVEL", "INFO")},
+}
