@@ -1,8 +1,17 @@
-"""Settings for the test suite: fast hashing, isolated home, in-memory cache."""
+"""Settings for the test suite: an isolated home, fast hashing, in-memory cache.
+
+The home is a fresh temporary directory unless TELCRM_HOME is set, so a test run never
+touches ./var; subprocesses started by tests inherit it through the environment.
+"""
 
 from __future__ import annotations
 
-from telcrm.settings.base import *  # noqa: F403
+import os
+import tempfile
+
+os.environ.setdefault("TELCRM_HOME", tempfile.mkdtemp(prefix="telcrm-test-"))
+
+from telcrm.settings.base import *  # noqa: E402, F403
 
 # Argon2 is deliberately slow; tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

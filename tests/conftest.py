@@ -1,0 +1,20 @@
+"""Shared fixtures. Tests talk to real SQLite, and to PostgreSQL where DATABASE_URL says so."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL: set DATABASE_URL (.ci/run does when 127.0.0.1:5432 answers)"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
