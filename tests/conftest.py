@@ -1,4 +1,4 @@
-"""Shared fixtures. Tests talk to real SQLite, and to PostgreSQL where DATABASE_URL says so."""
+"""Shared fixtures: real SQLite, and PostgreSQL where DATABASE_URL points at one."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ import pytest
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
     if ON_POSTGRES:
         return
     skip = pytest.mark.skip(
-        reason="needs PostgreSQL: set DATABASE_URL (.ci/run does when 127.0.0.1:5432 answers)"
+        reason="needs PostgreSQL: set DATABASE_URL "
+        "(.ci/run does when 127.0.0.1:5432 answers)"
     )
     for item in items:
         if "postgres" in item.keywords:

@@ -26,7 +26,7 @@ DEFAULT_SETTINGS = "telcrm.settings.base"
 
 
 def configure_django() -> None:
-    """Point Django at the settings (embedded defaults unless told otherwise) and start it."""
+    """Point Django at its settings (embedded defaults unless told otherwise)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
     import django
 
@@ -59,7 +59,9 @@ def setup() -> None:
 
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Option(help="Directory to write silos/ and truth/ into")],
+    out: Annotated[
+        Path, typer.Option(help="Directory to write silos/ and truth/ into")
+    ],
     customers: Annotated[int, typer.Option(min=1, help="Number of customers")] = 2000,
     months: Annotated[int, typer.Option(min=1, max=36, help="Months of history")] = 3,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes")] = 1,
@@ -121,7 +123,9 @@ def demo(
     configure_django()
     from telcrm.core.demo import run_demo
 
-    run_demo(customers=customers, months=months, seed=seed, port=port, serve=not no_serve)
+    run_demo(
+        customers=customers, months=months, seed=seed, port=port, serve=not no_serve
+    )
 
 
 def own_command_names() -> set[str]:

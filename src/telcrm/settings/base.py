@@ -1,6 +1,6 @@
-"""Settings for the embedded default: one machine, SQLite + DuckDB, no server to install.
+"""Settings for the embedded default: one machine, SQLite + DuckDB, no server.
 
-Everything an operator may change comes from the environment (see docs/configuration.md).
+All an operator may change comes from the environment (docs/configuration.md).
 ``TELCRM_HOME`` (default ``./var``) holds the SQLite database, the Parquet store, the
 DuckDB files and the generated local secrets, so two homes never share state.
 """
@@ -133,14 +133,15 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+_VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": f"{_VALIDATORS}.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": f"{_VALIDATORS}.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": f"{_VALIDATORS}.CommonPasswordValidator"},
+    {"NAME": f"{_VALIDATORS}.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "zh-hans"

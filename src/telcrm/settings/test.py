@@ -11,7 +11,7 @@ import tempfile
 
 os.environ.setdefault("TELCRM_HOME", tempfile.mkdtemp(prefix="telcrm-test-"))
 
-from telcrm.settings.base import *  # noqa: E402, F403
+from telcrm.settings.base import *  # noqa: F403
 
 # Argon2 is deliberately slow; tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
