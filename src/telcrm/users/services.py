@@ -1,0 +1,145 @@
+"""Writes of the users app."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from telcrm.users.choices import Role
+from telcrm.users.models import User
+
+DOMAIN_APPS = (
+    "users",
+    "parties",
+    "catalog",
+    "customers",
+    "accounts",
+    "inventory",
+    "billing",
+)
+
+CRUD_ACTIONS = ("add", "change", "delete", "view")
+
+# "action:app.model"; "*" matches every model of the app (history models included).
+# Least privilege: front-line roles read what the 360 view shows and write only the
+# records their daily work creates; only administrators change reference data.
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.AGENT: (
+        "view:parties.*",
+        "view:customers.*",
+        "view:inventory.subscription",
+        "view:catalog.productoffering",
+        "view:accounts.billingaccount",
+        "view:billing.bill",
+        "view:billing.payment",
+        "add:customers.interaction",
+        "add:customers.consent",
+        "change:customers.consent",
+        "add:customers.donotcallentry",
+        "change:parties.contactmedium",
+        "add:parties.contactmedium",
+    ),
+    Role.OUTLET_STAFF: (
+        "view:parties.*",
+        "view:customers.*",
+        "view:inventory.subscription",
+        "view:catalog.productoffering",
+        "view:accounts.billingaccount",
+        "view:billing.*",
+        "add:parties.*",
+        "change:parties.*",
+        "add:customers.customer",
+        "add:customers.interaction",
+        "add:customers.consent",
+        "change:customers.consent",
+        "add:inventory.subscription",
+    ),
+    Role.ACCOUNT_MANAGER: (
+        "view:parties.*",
+        "view:customers.*",
+        "view:accounts.*",
+        "view:inventory.*",
+        "view:catalog.*",
+        "view:billing.*",
+        "change:customers.customer",
+        "add:customers.interaction",
+        "change:customers.interaction",
+        "add:customers.consent",
+        "change:customers.consent",
+        "add:parties.contactmedium",
+        "change:parties.contactmedium",
+        "add:accounts.accountteammember",
+        "change:accounts.accountteammember",
+    ),
+    Role.MARKETER: (
+        "view:customers.customer",
+        "view:customers.consent",
+        "view:customers.donotcallentry",
+        "view:catalog.*",
+        "view:inventory.subscription",
+    ),
+    Role.ANALYST: tuple(f"view:{app}.*" for app in DOMAIN_APPS if app != "users"),
+    Role.SUPERVISOR: (
+        *(f"view:{app}.*" for app in DOMAIN_APPS),
+        "change:customers.customer",
+        "change:customers.interaction",
+        "add:customers.donotcallentry",
+        "change:customers.donotcallentry",
+        "change:users.team",
+    ),
+    Role.ADMINISTRATOR: (
+        *(f"{action}:{app}.*" for app in DOMAIN_APPS for action in CRUD_ACTIONS),
+        "view:auth.group",
+    ),
+    Role.AUDITOR: tuple(f"view:{app}.*" for app in DOMAIN_APPS),
+}
+
+
+def _matches(perm: Permission, pattern: str) -> bool:
+    action, _, target = pattern.partition(":")
+    app_label, _, model = target.partition(".")
+    return (
+        perm.content_type.app_label == app_label
+        and perm.codename.startswith(f"{action}_")
+        and (model == "*" or perm.content_type.model == model)
+    )
+
+
+def role_permissions(role: str, candidates: list[Permission]) -> list[Permission]:
+    """The permissions granted to ``role`` out of ``candidates``."""
+    patterns = ROLE_PERMISSIONS[role]
+    return [p for p in candidates if any(_matches(p, pat) for pat in patterns)]
+
+
+@transaction.atomic
+def roles_sync() -> dict[str, int]:
+    """Create (or repair) one Group per Role with exactly its permissions.
+
+    Idempotent: run on every ``migrate``; returns the permission count per group.
+    """
+    candidates = list(
+        Permission.objects.select_related("content_type").filter(
+            content_type__app_label__in=(*DOMAIN_APPS, "auth")
+        )
+    )
+    counts: dict[str, int] = {}
+    for role in Role:
+        group, _created = Group.objects.get_or_create(name=role.value)
+        granted = role_permissions(role.value, candidates)
+        group.permissions.set(granted)
+        counts[role.value] = len(granted)
+    return counts
+
+
+def demo_administrator_ensure(*, username: str, password: str) -> User:
+    """Create or reset the demo's administrator (superuser, administrator role)."""
+    user, _created = User.objects.get_or_create(
+        username=username, defaults={"role": Role.ADMINISTRATOR}
+    )
+    user.role = Role.ADMINISTRATOR
+    user.is_staff = True
+    user.is_superuser = True
+    user.set_password(password)
+    user.save()
+    user.groups.add(Group.objects.get_or_create(name=Role.ADMINISTRATOR.value)[0])
+    return user
