@@ -1,0 +1,580 @@
+"""Call detail records, day by day: generated column-wise and written at once.
+
+Each day draws, for every active mobile line, a Poisson number of outgoing records
+(voice, SMS, data) and of incoming calls and SMS from off-net numbers. Times within a
+line come out sorted (sorted uniforms through the hourly profile), so allowances are
+consumed in time order with one cumulative sum; the day is then sorted by time with
+two stable 16-bit radix passes and written with Arrow's CSV writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from telcrm_pipeline.synthetic import names, profiles
+from telcrm_pipeline.synthetic.behaviour import DECLINE_DAYS
+from telcrm_pipeline.synthetic.config import (
+    SECONDS_PER_DAY,
+    GeneratorConfig,
+    component_rng,
+)
+from telcrm_pipeline.synthetic.lines import (
+    CONTACT_SLOTS,
+    OTHER_OPERATOR_PREFIXES,
+    ZIPF,
+    CallGraph,
+)
+from telcrm_pipeline.synthetic.usage import PREMIUM_PREFIXES, LineBook, cell_ids
+from telcrm_pipeline.synthetic.writer import CDR_WRITE_OPTIONS, money
+
+CDR_COLUMNS = (
+    "cdr_id",
+    "record_type",
+    "call_type",
+    "caller",
+    "callee",
+    "start_time",
+    "duration_s",
+    "bytes",
+    "charge",
+    "cell_id",
+    "roaming",
+)
+RECORD_TYPES = ("voice", "sms", "data")
+CALL_TYPES = (
+    "local",
+    "long_distance",
+    "international",
+    "info_service",
+    "p2p",
+    "info_service",
+    "data",
+)
+LOCAL, LONG_DISTANCE, INTERNATIONAL, INFO, P2P, SMS_INFO, DATA = range(7)
+CHARGE_TYPES = (
+    "local_voice",
+    "long_distance",
+    "international",
+    "info_service",
+    "sms",
+    "data",
+    "roaming",
+)
+PLAIN, INTL_PREFIX, APN = 0, 1, 2
+ROAMING_CENTS_PER_MINUTE = 60
+INFO_CENTS = 100
+SMS_INFO_CENTS = 50
+
+
+@dataclass
+class Block:
+    """A batch of records of one kind; concatenated into the day's table."""
+
+    line: np.ndarray
+    outgoing: np.ndarray
+    record_type: np.ndarray
+    call_type: np.ndarray
+    other: np.ndarray
+    other_kind: np.ndarray
+    second: np.ndarray
+    duration: np.ndarray
+    volume: np.ndarray
+    cents: np.ndarray
+    cell: np.ndarray
+    roaming: np.ndarray
+
+
+@dataclass
+class UsageLedger:
+    """Month-to-date allowance use and charges per line and charge type."""
+
+    n_lines: int
+    used: np.ndarray = field(init=False)
+    charges: list[np.ndarray] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.used = np.zeros((self.n_lines, 3))
+
+    def open_month(self) -> None:
+        """Reset allowances and start a new month of charges."""
+        self.used[:] = 0
+        self.charges.append(np.zeros(self.n_lines * len(CHARGE_TYPES)))
+
+    def book(
+        self, line: np.ndarray, charge_type: np.ndarray, cents: np.ndarray
+    ) -> None:
+        """Add the day's charges."""
+        charged = cents > 0
+        key = line[charged] * len(CHARGE_TYPES) + charge_type[charged]
+        self.charges[-1] += np.bincount(
+            key, weights=cents[charged], minlength=len(self.charges[-1])
+        )
+
+
+class CdrWriter:
+    """Generate and write one CSV file per day."""
+
+    def __init__(
+        self, config: GeneratorConfig, book: LineBook, graph: CallGraph, silos: Path
+    ) -> None:
+        self.config = config
+        self.book = book
+        self.graph = graph
+        self.silos = silos
+        self.ledger = UsageLedger(book.n)
+        self.next_id = 1
+        self.cells = cell_ids()
+        self.rows: dict[str, int] = {}
+
+    def run(self, progress: Callable[[str, int, int], None] | None = None) -> int:
+        """Write every day; returns the number of records."""
+        calendar = self.config.calendar
+        month_starts = {calendar.month_first_day(m) for m in range(calendar.n_months)}
+        for day in range(calendar.n_days):
+            if day in month_starts:
+                self.ledger.open_month()
+            self.write_day(day)
+            if progress:
+                progress("cdr", day + 1, calendar.n_days)
+        return self.next_id - 1
+
+    def write_day(self, day: int) -> None:
+        """Generate, sort and write one day."""
+        rng = component_rng(self.config.seed, "cdr", day)
+        weekend = self.config.calendar.weekday(day) >= 5
+        active, multiplier = self.active_lines(day, weekend)
+        blocks = [
+            self.outgoing(rng, day, weekend, active, multiplier),
+            self.incoming(rng, weekend, active, multiplier),
+            self.bursts(rng, day, active),
+        ]
+        block = concatenate(blocks)
+        order = time_order(block.second)
+        table = self.table(block, order, day)
+        epoch = np.datetime64(int(self.config.calendar.epoch_day + day), "D")
+        relative = f"cdr/{str(epoch)[:7]}/cdr_{str(epoch).replace('-', '')}.csv"
+        path = self.silos / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as sink:
+            sink.write((",".join(CDR_COLUMNS) + "\n").encode("ascii"))
+            pa_csv.write_csv(table, sink, write_options=CDR_WRITE_OPTIONS)
+        self.rows[relative] = table.num_rows
+
+    def active_lines(self, day: int, weekend: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Lines live today and their volume multiplier (rhythm, season, decline)."""
+        book = self.book
+        active = np.flatnonzero((book.active_from <= day) & (day < book.active_to))
+        active = active[(book.fraud[active] != 1) | (book.fraud_start[active] <= day)]
+        multiplier = profiles.volume_factor(book.business[active], weekend)
+        multiplier *= profiles.season(self.config.calendar.epoch_day + day)
+        to_go = book.churn_day[active] - day
+        multiplier *= np.clip(to_go / DECLINE_DAYS, 0.12, 1.0)
+        return active, np.where(book.fraud[active] == 1, 1.0, multiplier)
+
+    def outgoing(
+        self,
+        rng: np.random.Generator,
+        day: int,
+        weekend: bool,
+        active: np.ndarray,
+        multiplier: np.ndarray,
+    ) -> Block:
+        """Outgoing voice, SMS and data, charged against the plan's allowances."""
+        book = self.book
+        counts = rng.poisson(book.rate_out[active] * multiplier)
+        line = np.repeat(active, counts)
+        second = sorted_seconds(
+            rng, counts, book.business[active], weekend, book.fraud[active] == 1
+        )
+        n = len(line)
+        kind_draw = rng.random(n)
+        record_type = np.where(
+            kind_draw < book.p_voice[line],
+            0,
+            np.where(kind_draw < book.p_voice[line] + book.p_sms[line], 1, 2),
+        )
+        other, call_type = self.callees(rng, line, record_type)
+        duration = durations(rng, book, line, record_type, call_type)
+        volume = data_volumes(rng, book, line, record_type)
+        roaming, cell = self.cells_of(rng, day, weekend, line, second)
+        block = Block(
+            line,
+            np.ones(n, bool),
+            record_type,
+            call_type,
+            other,
+            np.where(
+                call_type == INTERNATIONAL,
+                INTL_PREFIX,
+                np.where(record_type == 2, APN, PLAIN),
+            ),
+            second,
+            duration,
+            volume,
+            np.zeros(n, np.int64),
+            cell,
+            roaming,
+        )
+        block.cents = self.charge(block, counts)
+        return block
+
+    def callees(
+        self, rng: np.random.Generator, line: np.ndarray, record_type: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Who is called: contacts by strength, or service and foreign numbers."""
+        book, graph = self.book, self.graph
+        n = len(line)
+        in_graph = line < book.graph_lines
+        slot = np.searchsorted(ZIPF, rng.random(n))
+        flat = np.where(in_graph, line, 0) * CONTACT_SLOTS + slot
+        contact = graph.contact_number.ravel()[flat]
+        long_distance = graph.long_distance.ravel()[flat]
+        other = contact.copy()
+        outside = np.flatnonzero(~in_graph)
+        other[outside] = strangers(rng, len(outside))
+        draw = rng.random(n)
+        intl = draw < book.p_intl[line]
+        info = (draw >= book.p_intl[line]) & (draw < book.p_intl[line] + 0.02)
+        voice_type = np.where(
+            intl,
+            INTERNATIONAL,
+            np.where(info, INFO, np.where(long_distance, LONG_DISTANCE, LOCAL)),
+        )
+        sms_type = np.where(draw < 0.05, SMS_INFO, P2P)
+        call_type = np.select(
+            [record_type == 0, record_type == 1], [voice_type, sms_type], DATA
+        )
+        other = np.where(call_type == INTERNATIONAL, book.intl_number[line], other)
+        other = np.where(
+            call_type == INFO, 125_900_000 + rng.integers(0, 10_000, n), other
+        )
+        other = np.where(
+            call_type == SMS_INFO, 10_658_000_000 + rng.integers(0, 1_000_000, n), other
+        )
+        return other, call_type
+
+    def cells_of(
+        self,
+        rng: np.random.Generator,
+        day: int,
+        weekend: bool,
+        line: np.ndarray,
+        second: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Roaming flag and serving cell: home, work (weekday office hours) or away."""
+        book = self.book
+        day_rng = component_rng(self.config.seed, "cdr", day, 1)
+        roams_today = day_rng.random(book.n) < book.traveller
+        roaming = roams_today[line]
+        at_work = (
+            ~weekend
+            & (second >= 9 * 3600)
+            & (second < 18 * 3600)
+            & (rng.random(len(line)) < 0.7)
+        )
+        cell = np.where(
+            roaming,
+            book.roam_cell[line],
+            np.where(at_work, book.work_cell[line], book.home_cell[line]),
+        )
+        return roaming.astype(np.int8), cell
+
+    def charge(self, block: Block, counts: np.ndarray) -> np.ndarray:
+        """Price outgoing records: allowances first (in time order), then rates."""
+        book, ledger = self.book, self.ledger
+        line, call_type = block.line, block.call_type
+        minutes = -(-block.duration // 60)
+        roaming = block.roaming == 1
+        bundled_voice = ((call_type == LOCAL) | (call_type == LONG_DISTANCE)) & ~roaming
+        over = [
+            over_allowance(
+                np.where(bundled_voice, minutes, 0),
+                counts,
+                line,
+                ledger.used[:, 0],
+                book.included[:, 0],
+            ),
+            over_allowance(
+                (call_type == P2P).astype(np.float64),
+                counts,
+                line,
+                ledger.used[:, 1],
+                book.included[:, 1],
+            ),
+            over_allowance(
+                block.volume / 1_048_576,
+                counts,
+                line,
+                ledger.used[:, 2],
+                book.included[:, 2],
+            ),
+        ]
+        cents = np.select(
+            [
+                bundled_voice,
+                call_type == P2P,
+                call_type == DATA,
+                call_type == INTERNATIONAL,
+                call_type == INFO,
+                call_type == SMS_INFO,
+            ],
+            [
+                over[0] * book.rate_cents[line, 0],
+                over[1] * book.rate_cents[line, 1],
+                np.round(over[2] * book.rate_cents[line, 2]),
+                minutes * book.intl_rate[line],
+                minutes * INFO_CENTS,
+                SMS_INFO_CENTS,
+            ],
+            minutes * ROAMING_CENTS_PER_MINUTE,
+        ).astype(np.int64)
+        charge_type = np.array([0, 1, 2, 3, 4, 3, 5])[call_type]
+        charge_type = np.where(
+            roaming & (block.record_type == 0) & (call_type <= LONG_DISTANCE),
+            6,
+            charge_type,
+        )
+        ledger.book(line, charge_type, cents)
+        return cents
+
+    def incoming(
+        self,
+        rng: np.random.Generator,
+        weekend: bool,
+        active: np.ndarray,
+        multiplier: np.ndarray,
+    ) -> Block:
+        """Calls and SMS from off-net numbers to our subscribers (free to receive)."""
+        book, graph = self.book, self.graph
+        counts = rng.poisson(book.rate_in[active] * multiplier)
+        line = np.repeat(active, counts)
+        n = len(line)
+        personal, business = profiles.day_profiles(weekend)
+        second = np.where(
+            book.business[line],
+            profiles.seconds_of_day(rng.random(n), business),
+            profiles.seconds_of_day(rng.random(n), personal),
+        )
+        in_graph = line < book.graph_lines
+        flat = np.where(in_graph, line, 0) * CONTACT_SLOTS + np.searchsorted(
+            ZIPF, rng.random(n)
+        )
+        offnet = graph.contact_line.ravel()[flat] < 0
+        friend = graph.offnet_friend[np.where(in_graph, line, 0)]
+        caller = np.where(in_graph & offnet, graph.contact_number.ravel()[flat], friend)
+        outside = np.flatnonzero(~in_graph)
+        caller[outside] = strangers(rng, len(outside))
+        record_type = np.where(rng.random(n) < 0.75, 0, 1)
+        call_type = np.where(
+            record_type == 0, np.where(rng.random(n) < 0.2, LONG_DISTANCE, LOCAL), P2P
+        )
+        duration = np.where(
+            record_type == 0, durations(rng, book, line, record_type, call_type), 0
+        )
+        cell = book.home_cell[line]
+        return Block(
+            line,
+            np.zeros(n, bool),
+            record_type,
+            call_type,
+            caller,
+            np.zeros(n, np.int8),
+            second,
+            duration,
+            np.zeros(n, np.int64),
+            np.zeros(n, np.int64),
+            cell,
+            np.zeros(n, np.int8),
+        )
+
+    def bursts(self, rng: np.random.Generator, day: int, active: np.ndarray) -> Block:
+        """International-burst fraud: many long calls to premium-rate destinations."""
+        book = self.book
+        bursting = active[
+            (book.fraud[active] == 2)
+            & (book.fraud_start[active] <= day)
+            & (day < book.fraud_end[active])
+        ]
+        counts = rng.poisson(35, len(bursting))
+        line = np.repeat(bursting, counts)
+        n = len(line)
+        other = PREMIUM_PREFIXES[
+            rng.integers(0, len(PREMIUM_PREFIXES), n)
+        ] * 10**8 + rng.integers(0, 10**8, n)
+        duration = rng.lognormal(6.0, 0.5, n).astype(np.int64).clip(30, 7200)
+        cents = -(-duration // 60) * 800
+        self.ledger.book(line, np.full(n, 2), cents)
+        second = rng.integers(0, SECONDS_PER_DAY, n).astype(np.int32)
+        return Block(
+            line,
+            np.ones(n, bool),
+            np.zeros(n, np.int64),
+            np.full(n, INTERNATIONAL),
+            other,
+            np.full(n, INTL_PREFIX),
+            second,
+            duration,
+            np.zeros(n, np.int64),
+            cents,
+            book.home_cell[line],
+            np.zeros(n, np.int8),
+        )
+
+    def table(self, block: Block, order: np.ndarray, day: int) -> pa.Table:
+        """Arrow table of the day's records in time order."""
+        book = self.book
+        line = block.line[order]
+        outgoing = pa.array(block.outgoing[order])
+        served = names.as_text(book.msisdn[line])
+        other = other_text(block.other[order], block.other_kind[order])
+        epoch_second = (self.config.calendar.epoch_day + day) * SECONDS_PER_DAY
+        n = len(order)
+        table = pa.table(
+            {
+                "cdr_id": pa.array(
+                    np.arange(self.next_id, self.next_id + n, dtype=np.int64)
+                ),
+                "record_type": pa.array(RECORD_TYPES).take(
+                    pa.array(block.record_type[order])
+                ),
+                "call_type": pa.array(CALL_TYPES).take(
+                    pa.array(block.call_type[order])
+                ),
+                "caller": pc.if_else(outgoing, served, other),
+                "callee": pc.if_else(outgoing, other, served),
+                "start_time": pa.array(
+                    block.second[order].astype(np.int64) + epoch_second
+                ).cast(pa.timestamp("s")),
+                "duration_s": pa.array(block.duration[order]),
+                "bytes": pa.array(block.volume[order]),
+                "charge": money(block.cents[order]),
+                "cell_id": self.cells.take(pa.array(block.cell[order])),
+                "roaming": pa.array(block.roaming[order]),
+            }
+        )
+        self.next_id += n
+        return table
+
+
+def strangers(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Random numbers of other operators (SIM boxes dial anyone)."""
+    prefix = OTHER_OPERATOR_PREFIXES[rng.integers(0, len(OTHER_OPERATOR_PREFIXES), n)]
+    return prefix * 10**8 + rng.integers(0, 10**8, n)
+
+
+def concatenate(blocks: list[Block]) -> Block:
+    """Join blocks field by field."""
+    fields = Block.__dataclass_fields__
+    return Block(
+        **{name: np.concatenate([getattr(b, name) for b in blocks]) for name in fields}
+    )
+
+
+def sorted_seconds(
+    rng: np.random.Generator,
+    counts: np.ndarray,
+    business: np.ndarray,
+    weekend: bool,
+    sim_box: np.ndarray,
+) -> np.ndarray:
+    """Seconds of day for each line's records, ascending within each line.
+
+    Sorted uniforms come from normalised cumulative sums of exponential spacings
+    (one extra spacing per line), then go through the line's hourly profile.
+    """
+    slots = counts + 1
+    spacing = rng.standard_exponential(int(slots.sum()))
+    cumulative = np.cumsum(spacing)
+    last = np.cumsum(slots) - 1
+    base = np.concatenate([[0.0], cumulative[last[:-1]]])
+    keep = np.ones(len(spacing), dtype=bool)
+    keep[last] = False
+    group = np.repeat(np.arange(len(counts)), counts)
+    quantile = (cumulative[keep] - base[group]) / (cumulative[last] - base)[group]
+    personal, business_profile = profiles.day_profiles(weekend)
+    seconds = profiles.seconds_of_day(quantile, personal)
+    for mask, profile in ((business, business_profile), (sim_box, profiles.SIM_BOX)):
+        rows = np.flatnonzero(mask[group])
+        seconds[rows] = profiles.seconds_of_day(quantile[rows], profile)
+    return seconds
+
+
+def durations(
+    rng: np.random.Generator,
+    book: LineBook,
+    line: np.ndarray,
+    record_type: np.ndarray,
+    call_type: np.ndarray,
+) -> np.ndarray:
+    """Seconds: log-normal calls (short for SIM boxes, cut by bad coverage), data."""
+    seconds = np.zeros(len(line))
+    voice = np.flatnonzero(record_type == 0)
+    calls = rng.lognormal(4.1, 1.0, len(voice)) * book.duration_scale[line[voice]]
+    calls[call_type[voice] == INTERNATIONAL] *= 1.5
+    dropped = rng.random(len(voice)) < book.dropped_calls[line[voice]]
+    calls[dropped] = rng.uniform(2, 12, int(dropped.sum()))
+    sim_box = book.fraud[line[voice]] == 1
+    calls[sim_box] = rng.lognormal(2.9, 0.5, int(sim_box.sum()))
+    seconds[voice] = calls
+    data = np.flatnonzero(record_type == 2)
+    seconds[data] = rng.lognormal(5.5, 1.2, len(data))
+    return np.minimum(seconds, 14_400).astype(np.int64) + (record_type != 1)
+
+
+def data_volumes(
+    rng: np.random.Generator, book: LineBook, line: np.ndarray, record_type: np.ndarray
+) -> np.ndarray:
+    """Bytes of data sessions (0 for calls and SMS)."""
+    volume = np.zeros(len(line), dtype=np.int64)
+    data = np.flatnonzero(record_type == 2)
+    volume[data] = rng.lognormal(0, 1.3, len(data)) * book.bytes_scale[line[data]]
+    return volume
+
+
+def over_allowance(
+    used: np.ndarray,
+    counts: np.ndarray,
+    line: np.ndarray,
+    month_used: np.ndarray,
+    included: np.ndarray,
+) -> np.ndarray:
+    """Part of each record beyond the allowance, consuming it in record order per line.
+
+    Records are grouped by line (``counts`` per active line, in time order), so one
+    cumulative sum gives each line's running total; ``month_used`` is updated in place.
+    """
+    running = np.cumsum(used)
+    start = np.cumsum(counts) - counts
+    before_group = (
+        (running - used)[np.minimum(start, max(len(used) - 1, 0))]
+        if len(used)
+        else np.zeros(0)
+    )
+    within = running - np.repeat(before_group, counts)
+    total = month_used[line] + within
+    over = np.clip(total - included[line], 0, used)
+    month_used += np.bincount(line, weights=used, minlength=len(month_used))
+    return over
+
+
+def time_order(second: np.ndarray) -> np.ndarray:
+    """Stable order by second of day, with two 16-bit radix passes."""
+    low = (second & 0xFF).astype(np.uint16)
+    high = (second >> 8).astype(np.uint16)
+    first = np.argsort(low, kind="stable")
+    return first[np.argsort(high[first], kind="stable")]
+
+
+def other_text(number: np.ndarray, kind: np.ndarray) -> pa.Array:
+    """The other party as dialled: digits, ``00`` + digits abroad, or the APN."""
+    digits = names.as_text(number)
+    prefix = pa.array(["", "00", ""]).take(pa.array(kind))
+    dialled = pc.binary_join_element_wise(prefix, digits, "")
+    return pc.if_else(pa.array(kind == APN), pa.scalar("cmnet"), dialled)
