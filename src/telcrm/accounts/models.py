@@ -39,7 +39,6 @@ class GroupNode(MP_Node, TimeStampedModel):
     customer = models.OneToOneField(
         "customers.Customer", on_delete=models.PROTECT, related_name="group_node"
     )
-    node_order_by = ["node_number"]
     objects: MP_NodeManager = MP_NodeManager()
     history = HistoricalRecords()
 

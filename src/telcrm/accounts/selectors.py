@@ -29,7 +29,7 @@ def group_subtree_customers(
 
 def group_ancestors(node: GroupNode) -> QuerySet[GroupNode]:
     """The nodes above ``node``, root first (derived from the path, one query)."""
-    return node.get_ancestors()
+    return GroupNode.objects.get_ancestors(node)
 
 
 def group_manager_mismatches() -> QuerySet[Customer]:

@@ -24,8 +24,8 @@ def _require_root(node: GroupNode) -> None:
 @transaction.atomic
 def group_root_create(*, node_number: str, customer: Customer) -> GroupNode:
     """Start a new enterprise group with ``customer`` at its root."""
-    return GroupNode.add_root(
-        node_number=node_number, customer=customer, level=GroupLevel.GROUP
+    return GroupNode.objects.add_root(
+        {"node_number": node_number, "customer": customer, "level": GroupLevel.GROUP}
     )
 
 
@@ -38,11 +38,11 @@ def group_node_add(
     The rule of one manager per group: the new node's customer takes the manager of
     the group's root customer (and loses any manager it had on its own).
     """
-    root = parent.get_root()
+    root = GroupNode.objects.get_root(parent)
     customer.account_manager_id = root.customer.account_manager_id
     customer.save(update_fields=["account_manager", "updated"])
-    node: GroupNode = parent.add_child(
-        node_number=node_number, customer=customer, level=level
+    node: GroupNode = GroupNode.objects.add_child(
+        parent, {"node_number": node_number, "customer": customer, "level": level}
     )
     return node
 

@@ -29,6 +29,7 @@ from telcrm.customers.choices import (
     InteractionReason,
     SourceSystem,
 )
+from telcrm.lib.masking import mask_phone
 from telcrm.parties.validators import validate_e164
 
 
@@ -278,6 +279,8 @@ class Consent(TimeStampedModel):
                 condition=Q(status=ConsentStatus.GRANTED, withdrawn_at__isnull=True)
                 | Q(
                     status=ConsentStatus.WITHDRAWN,
+                    # Spelled out: a NULL comparison would let the CHECK pass.
+                    withdrawn_at__isnull=False,
                     withdrawn_at__gte=F("granted_at"),
                 ),
                 name="consent_withdrawal_consistent",
@@ -324,4 +327,4 @@ class DoNotCallEntry(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return self.phone
+        return mask_phone(self.phone)

@@ -21,7 +21,7 @@ from simple_history.models import HistoricalRecords
 from telcrm.core.fields import BlindIndexField, EncryptedTextField
 from telcrm.core.models import TimeStampedModel
 from telcrm.lib.identifiers import resident_id_compact
-from telcrm.lib.masking import mask_id_number
+from telcrm.lib.masking import mask_id_number, mask_phone
 from telcrm.parties.choices import ContactKind, Gender, PartyKind
 from telcrm.parties.validators import validate_e164, validate_resident_id, validate_uscc
 
@@ -192,4 +192,6 @@ class ContactMedium(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.phone or self.email or self.city}"
+        # Masked: __str__ ends up in admin pages, logs and error reports (PRIV-1, -3).
+        shown = mask_phone(self.phone) if self.phone else self.email or self.city
+        return f"{self.get_kind_display()}: {shown}"
