@@ -82,7 +82,7 @@ def decide_churn(
             rng.exponential(0.5, n),
         ]
     )
-    logit = -7.4 + pressures.sum(axis=0) - 1.2 * customers.is_org
+    logit = -7.8 + pressures.sum(axis=0) - 1.2 * customers.is_org
     p_month = 1 / (1 + np.exp(-logit))
     p_window = 1 - (1 - p_month) ** config.months
     eligible = has_line & (customers.since_day < -60)
@@ -135,7 +135,7 @@ def contagion(
         owner, weights=(contact_churn < NEVER).sum(axis=1), minlength=customers.n
     )
     follows = (
-        eligible & (churn_day == NEVER) & (rng.random(customers.n) < 1 - 0.82**count)
+        eligible & (churn_day == NEVER) & (rng.random(customers.n) < 1 - 0.7**count)
     )
     day = earliest + rng.integers(5, 30, customers.n)
     follows &= day < n_days

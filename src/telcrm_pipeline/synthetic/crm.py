@@ -237,7 +237,7 @@ def typed_phone_of(
     rng: np.random.Generator, lines: Lines, customer: np.ndarray
 ) -> pa.Array:
     """The customer's first mobile number as typed (fixed number when no mobile)."""
-    first = first_line(lines, int(customer.max(initial=0)) + 1, MOBILE)[customer]
+    first = first_line(lines, int(lines.customer.max(initial=0)) + 1, MOBILE)[customer]
     return pc.if_else(
         pa.array(first >= 0),
         names.msisdn_typed(rng, lines.number[first.clip(0)]),

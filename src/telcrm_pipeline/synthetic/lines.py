@@ -117,7 +117,10 @@ def make_lines(config: GeneratorConfig, customers: Customers) -> Lines:
     first_of_owner = np.r_[True, owner[1:] != owner[:-1]]
     offer = choose_offers(rng, customers, owner, kind, first_of_owner)
     start = np.where(first_of_owner, customers.since_day[owner], 0)
-    later = customers.since_day[owner] + rng.integers(0, 2000, len(owner))
+    # Extra lines were opened at some point between joining and the window's end.
+    since = customers.since_day[owner]
+    span = np.maximum(config.calendar.n_days - 1 - since, 1)
+    later = since + (rng.random(len(owner)) * span).astype(np.int64)
     start = np.where(
         first_of_owner, start, np.minimum(later, config.calendar.n_days - 1)
     )
