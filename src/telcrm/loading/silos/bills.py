@@ -1,0 +1,94 @@
+"""billing/bills.csv, bill_items.csv and payments.csv."""
+
+from __future__ import annotations
+
+from telcrm.billing.choices import ChargeType, PaymentMethod
+from telcrm.billing.models import Bill, BillItem, Payment
+from telcrm.loading.context import LoadContext, load_rows
+from telcrm.loading.parsing import (
+    RowError,
+    date_value,
+    local_datetime,
+    money,
+    month_value,
+    one_of,
+    optional,
+    required,
+)
+from telcrm.loading.silos.accounts import account_numbers
+from telcrm.loading.silos.subscriptions import reference, subscription_ids_by_number
+
+BILLS = "billing/bills.csv"
+BILL_COLUMNS = ("bill_no", "acct_no", "period", "issue_date", "due_date", "amount")
+ITEMS = "billing/bill_items.csv"
+ITEM_COLUMNS = ("bill_no", "service_no", "charge_type", "amount")
+PAYMENTS = "billing/payments.csv"
+PAYMENT_COLUMNS = ("payment_no", "acct_no", "bill_no", "paid_at", "amount", "method")
+
+
+def bill_numbers() -> dict[str, int]:
+    return dict(Bill.objects.values_list("bill_number", "id"))
+
+
+def load_bills(ctx: LoadContext) -> set[str]:
+    """Load the bills; return the numbers of those created by this run."""
+    accounts = account_numbers()
+
+    def build(row: dict[str, str]) -> Bill:
+        return Bill(
+            bill_number=required(row, "bill_no"),
+            billing_account_id=reference(row, "acct_no", accounts, "billing account"),
+            period=month_value(row, "period"),
+            issue_date=date_value(row, "issue_date"),
+            due_date=date_value(row, "due_date"),
+            amount=money(row, "amount"),
+        )
+
+    inserted = load_rows(
+        ctx, BILLS, BILL_COLUMNS, key="bill_no", present=set(bill_numbers()),
+        build=build, model=Bill,
+    )  # fmt: skip
+    return {item.row["bill_no"] for item in inserted}
+
+
+def load_bill_items(ctx: LoadContext, new_bills: set[str]) -> None:
+    """Items of the bills created by this run; an earlier run loaded the others'."""
+    bills = bill_numbers()
+    lines = subscription_ids_by_number()
+
+    def build(row: dict[str, str]) -> BillItem:
+        service_no = optional(row, "service_no")
+        if service_no and service_no not in lines:
+            raise RowError("service_no", f"unknown line {service_no!r}")
+        return BillItem(
+            bill_id=reference(row, "bill_no", bills, "bill"),
+            subscription_id=lines.get(service_no),
+            charge_type=one_of(row, "charge_type", ChargeType.values),
+            amount=money(row, "amount"),
+        )
+
+    load_rows(
+        ctx, ITEMS, ITEM_COLUMNS, key="bill_no", unique=False,
+        present=set(bills) - new_bills, build=build, model=BillItem,
+    )  # fmt: skip
+
+
+def load_payments(ctx: LoadContext) -> None:
+    accounts, bills = account_numbers(), bill_numbers()
+    present = set(Payment.objects.values_list("payment_number", flat=True))
+
+    def build(row: dict[str, str]) -> Payment:
+        bill_no = optional(row, "bill_no")
+        return Payment(
+            payment_number=required(row, "payment_no"),
+            billing_account_id=reference(row, "acct_no", accounts, "billing account"),
+            bill_id=reference(row, "bill_no", bills, "bill") if bill_no else None,
+            paid_at=local_datetime(row, "paid_at", ctx.zone),
+            amount=money(row, "amount"),
+            method=one_of(row, "method", PaymentMethod.values),
+        )
+
+    load_rows(
+        ctx, PAYMENTS, PAYMENT_COLUMNS, key="payment_no", present=present,
+        build=build, model=Payment,
+    )  # fmt: skip

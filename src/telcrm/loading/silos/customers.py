@@ -1,0 +1,203 @@
+"""crm/customers.csv and crm/contacts.csv -> parties, customers and contact points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, models, transaction
+
+from telcrm.customers.choices import AcquisitionChannel, CustomerStatus, SourceSystem
+from telcrm.customers.models import Customer, CustomerSourceKey
+from telcrm.lib.phones import InvalidPhoneNumber, phone_normalize
+from telcrm.loading.context import LoadContext, load_rows
+from telcrm.loading.inserting import constraint_message, validate_fields
+from telcrm.loading.parsing import (
+    RowError,
+    check_field_count,
+    date_value,
+    flag,
+    one_of,
+    optional,
+    optional_date,
+    required,
+)
+from telcrm.loading.silos.staff import staff_numbers
+from telcrm.parties.choices import ContactKind, Gender, PartyKind
+from telcrm.parties.models import ContactMedium, Individual, Organization, Party
+from telcrm.users.choices import Role
+
+CUSTOMERS = "crm/customers.csv"
+CUSTOMER_COLUMNS = (
+    "cust_no", "cust_type", "name", "gender", "birth_date", "id_type", "id_no",
+    "industry", "customer_since", "channel", "status", "status_date",
+    "account_manager_no",
+)  # fmt: skip
+CONTACTS = "crm/contacts.csv"
+CONTACT_COLUMNS = (
+    "cust_no",
+    "kind",
+    "value",
+    "province",
+    "city",
+    "district",
+    "is_primary",
+)
+
+
+def customer_keys(system: str = SourceSystem.CRM) -> dict[str, int]:
+    """Source id -> customer id for one source system."""
+    keys = CustomerSourceKey.objects.filter(system=system)
+    return dict(keys.values_list("source_id", "customer_id"))
+
+
+@dataclass
+class CustomerRecord:
+    """The rows one customer line becomes, saved together or not at all."""
+
+    party: Party
+    detail: Individual | Organization
+    customer: Customer
+    source_id: str
+
+    def save(self, system: str) -> None:
+        self.party.save()
+        self.detail.party = self.party
+        self.detail.save()
+        self.customer.party = self.party
+        self.customer.save()
+        CustomerSourceKey.objects.create(
+            customer=self.customer, system=system, source_id=self.source_id
+        )
+
+
+def party_detail(row: dict[str, str], kind: str) -> Individual | Organization:
+    if kind == PartyKind.INDIVIDUAL:
+        if optional(row, "id_type") not in ("", "resident_id"):
+            raise RowError("id_type", "an individual's ID type is resident_id")
+        gender = optional(row, "gender")
+        if gender not in ("", *Gender.values):
+            raise RowError("gender", f"{gender!r} is not M or F")
+        return Individual(
+            gender=gender,
+            birth_date=optional_date(row, "birth_date"),
+            id_number=optional(row, "id_no").upper(),
+        )
+    if optional(row, "id_type") not in ("", "uscc"):
+        raise RowError("id_type", "an organisation's ID type is uscc")
+    return Organization(
+        uscc=optional(row, "id_no").upper() or None, industry=optional(row, "industry")
+    )
+
+
+def build_customer(row: dict[str, str], managers: dict[str, int]) -> CustomerRecord:
+    kind = one_of(row, "cust_type", PartyKind.values)
+    manager = optional(row, "account_manager_no")
+    if manager and manager not in managers:
+        raise RowError("account_manager_no", f"unknown account manager {manager!r}")
+    record = CustomerRecord(
+        party=Party(kind=kind, name=required(row, "name")),
+        detail=party_detail(row, kind),
+        customer=Customer(
+            customer_number=required(row, "cust_no"),
+            status=one_of(row, "status", CustomerStatus.values),
+            status_date=optional_date(row, "status_date"),
+            customer_since=date_value(row, "customer_since"),
+            acquisition_channel=one_of(row, "channel", AcquisitionChannel.values),
+            account_manager_id=managers.get(manager),
+        ),
+        source_id=required(row, "cust_no"),
+    )
+    for instance in (record.party, record.detail, record.customer):
+        validate_fields(instance, exclude=("party",))
+    return record
+
+
+def load_customers(ctx: LoadContext) -> set[str]:
+    """Load the customers; return the numbers of those created by this run."""
+    report = ctx.report.file(CUSTOMERS)
+    present = customer_keys()
+    managers = staff_numbers({"role": Role.ACCOUNT_MANAGER})
+    seen: set[str] = set()
+    for line, row in ctx.rows(CUSTOMERS, CUSTOMER_COLUMNS, report):
+        if row.get("cust_no") in present:
+            report.already_present += 1
+            continue
+        try:
+            check_field_count(row)
+            if row["cust_no"] in seen:
+                raise RowError(
+                    "cust_no", f"duplicate key {row['cust_no']!r} in the file"
+                )
+            record = build_customer(row, managers)
+            save_record(record)
+        except RowError as error:
+            ctx.reject(report, line, row, error)
+            continue
+        seen.add(row["cust_no"])
+        report.loaded += 1
+    return seen
+
+
+def save_record(record: CustomerRecord) -> None:
+    """Save one customer's rows in a savepoint; a refused row leaves nothing behind."""
+    try:
+        with transaction.atomic():
+            record.save(SourceSystem.CRM)
+    except IntegrityError as error:
+        raise RowError("(constraint)", refused_by(error)) from error
+
+
+def refused_by(error: IntegrityError) -> str:
+    models_in_order: list[type[models.Model]] = [
+        Party, Individual, Organization, Customer, CustomerSourceKey,
+    ]  # fmt: skip
+    for model in models_in_order:
+        message = constraint_message(model, error)
+        if message != str(error).splitlines()[0]:
+            return message
+    return str(error).splitlines()[0]
+
+
+def build_contact(row: dict[str, str], party_ids: dict[str, int]) -> ContactMedium:
+    cust_no = required(row, "cust_no")
+    if cust_no not in party_ids:
+        raise RowError("cust_no", f"unknown customer {cust_no!r}")
+    kind = one_of(row, "kind", ContactKind.values)
+    value = required(row, "value")
+    contact = ContactMedium(
+        party_id=party_ids[cust_no],
+        kind=kind,
+        province=optional(row, "province"),
+        city=optional(row, "city"),
+        district=optional(row, "district"),
+        is_primary=flag(row, "is_primary"),
+    )
+    if kind == ContactKind.PHONE:
+        contact.phone = normalised_phone(value, "value")
+    elif kind == ContactKind.EMAIL:
+        contact.email = value
+    else:
+        contact.street = value
+    return contact
+
+
+def normalised_phone(value: str, field: str) -> str:
+    try:
+        return phone_normalize(value)
+    except InvalidPhoneNumber as error:
+        raise RowError(field, str(error)) from error
+
+
+def load_contacts(ctx: LoadContext, new_customers: set[str]) -> None:
+    """Contacts of customers created by this run; the others' are already present."""
+    party_ids = dict(
+        Customer.objects.filter(customer_number__in=new_customers).values_list(
+            "customer_number", "party_id"
+        )
+    )
+    # The contact file has no key of its own: the owning customer decides.
+    load_rows(
+        ctx, CONTACTS, CONTACT_COLUMNS, key="cust_no", unique=False,
+        present=set(customer_keys()) - new_customers,
+        build=lambda row: build_contact(row, party_ids), model=ContactMedium,
+    )  # fmt: skip
