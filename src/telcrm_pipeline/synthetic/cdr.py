@@ -70,6 +70,9 @@ CHARGE_TYPES = (
 PLAIN, INTL_PREFIX, APN = 0, 1, 2
 ROAMING_CENTS_PER_MINUTE = 60
 INFO_CENTS = 100
+# Charges are written by lookup in a table of texts up to this many cents.
+CHARGE_TEXTS = 250_000
+FLAGS = pa.array(["0", "1"])
 SMS_INFO_CENTS = 50
 
 
@@ -131,6 +134,8 @@ class CdrWriter:
         self.ledger = UsageLedger(book.n)
         self.next_id = 1
         self.cells = cell_ids()
+        self.clock = clock_texts()
+        self.charges = charge_texts()
         self.rows: dict[str, int] = {}
 
     def run(self, progress: Callable[[str, int, int], None] | None = None) -> int:
@@ -427,6 +432,17 @@ class CdrWriter:
             np.zeros(n, np.int8),
         )
 
+    def day_clock(self, day: int) -> pa.Array:
+        """``YYYY-MM-DD HH:MM:SS`` for every second of ``day``."""
+        date = str(np.datetime64(self.config.calendar.epoch_day + day, "D"))
+        return names.join(date, self.clock)
+
+    def charge_column(self, cents: np.ndarray) -> pa.Array:
+        """Charges as two-decimal text, by lookup (faster than formatting)."""
+        if len(cents) and (cents.max() >= CHARGE_TEXTS or cents.min() < 0):
+            return money(cents)
+        return self.charges.take(pa.array(cents))
+
     def table(self, block: Block, order: np.ndarray, day: int) -> pa.Table:
         """Arrow table of the day's records in time order."""
         book = self.book
@@ -434,7 +450,6 @@ class CdrWriter:
         outgoing = pa.array(block.outgoing[order])
         served = names.as_text(book.msisdn[line])
         other = other_text(block.other[order], block.other_kind[order])
-        epoch_second = (self.config.calendar.epoch_day + day) * SECONDS_PER_DAY
         n = len(order)
         table = pa.table(
             {
@@ -449,14 +464,12 @@ class CdrWriter:
                 ),
                 "caller": pc.if_else(outgoing, served, other),
                 "callee": pc.if_else(outgoing, other, served),
-                "start_time": pa.array(
-                    block.second[order].astype(np.int64) + epoch_second
-                ).cast(pa.timestamp("s")),
+                "start_time": self.day_clock(day).take(pa.array(block.second[order])),
                 "duration_s": pa.array(block.duration[order]),
                 "bytes": pa.array(block.volume[order]),
-                "charge": money(block.cents[order]),
+                "charge": self.charge_column(block.cents[order]),
                 "cell_id": self.cells.take(pa.array(block.cell[order])),
-                "roaming": pa.array(block.roaming[order]),
+                "roaming": FLAGS.take(pa.array(block.roaming[order])),
             }
         )
         self.next_id += n
@@ -467,6 +480,24 @@ def strangers(rng: np.random.Generator, n: int) -> np.ndarray:
     """Random numbers of other operators (SIM boxes dial anyone)."""
     prefix = OTHER_OPERATOR_PREFIXES[rng.integers(0, len(OTHER_OPERATOR_PREFIXES), n)]
     return prefix * 10**8 + rng.integers(0, 10**8, n)
+
+
+def clock_texts() -> pa.Array:
+    """`` HH:MM:SS`` for every second of a day, to ``take`` from."""
+    second = np.arange(SECONDS_PER_DAY)
+    hour, minute = (
+        names.zero_padded(second // 3600, 2),
+        names.zero_padded(second // 60 % 60, 2),
+    )
+    return names.join(" ", hour, ":", minute, ":", names.zero_padded(second % 60, 2))
+
+
+def charge_texts() -> pa.Array:
+    """``Y.YY`` for every amount in cents below ``CHARGE_TEXTS``, to ``take`` from."""
+    cents = np.arange(CHARGE_TEXTS)
+    return names.join(
+        names.as_text(cents // 100), ".", names.zero_padded(cents % 100, 2)
+    )
 
 
 def concatenate(blocks: list[Block]) -> Block:
