@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from telcrm_pipeline.synthetic import (
     complaints,
     crm,
     names,
+    regions,
     truth,
 )
 from telcrm_pipeline.synthetic.cdr import CdrWriter
@@ -29,9 +30,21 @@ from telcrm_pipeline.synthetic.config import (
     GeneratorConfig,
     component_rng,
 )
-from telcrm_pipeline.synthetic.lines import NEVER, Lines, make_call_graph, make_lines
-from telcrm_pipeline.synthetic.population import Customers, make_customers, make_staff
-from telcrm_pipeline.synthetic.usage import make_line_book
+from telcrm_pipeline.synthetic.lines import (
+    NEVER,
+    CallGraph,
+    Lines,
+    make_call_graph,
+    make_lines,
+)
+from telcrm_pipeline.synthetic.population import (
+    Customers,
+    Groups,
+    Staff,
+    make_customers,
+    make_staff,
+)
+from telcrm_pipeline.synthetic.usage import LineBook, make_line_book
 from telcrm_pipeline.synthetic.writer import SiloWriter, days
 
 Progress = Callable[[str, int, int], None]
@@ -152,6 +165,20 @@ COLUMNS = {
 }
 
 
+@dataclass
+class World:
+    """Everything drawn before the CDRs: the operator's latent state."""
+
+    staff: Staff
+    customers: Customers
+    groups: Groups
+    lines: Lines
+    graph: CallGraph
+    events: behaviour.Events
+    book: LineBook
+    suspended: np.ndarray
+
+
 def generate_operator(
     config: GeneratorConfig, progress: Progress | None = None
 ) -> GenerationReport:
@@ -182,7 +209,7 @@ def generate_operator(
     silos = SiloWriter(config.out / "silos", config.encoding)
     world = build_world(config)
     notify("population", 1, 1)
-    cdr = CdrWriter(config, world["book"], world["graph"], config.out / "silos")
+    cdr = CdrWriter(config, world.book, world.graph, config.out / "silos")
     cdr_rows = cdr.run(notify)
     write_silos(config, world, silos, cdr.ledger.charges)
     silos.rows.update(cdr.rows)
@@ -196,7 +223,7 @@ def generate_operator(
     )
 
 
-def build_world(config: GeneratorConfig) -> dict:
+def build_world(config: GeneratorConfig) -> World:
     """Draw the population, lines, graph and events (everything before the CDRs)."""
     staff = make_staff(config)
     customers, groups = make_customers(config, staff)
@@ -211,35 +238,24 @@ def build_world(config: GeneratorConfig) -> dict:
     suspended = behaviour.suspend_defaulters(config, lines, default[0])
     events = behaviour.wire_events(churn, fraud, default)
     book = make_line_book(config, customers, lines, graph, events, suspended)
-    return {
-        "staff": staff,
-        "customers": customers,
-        "groups": groups,
-        "lines": lines,
-        "graph": graph,
-        "events": events,
-        "book": book,
-        "suspended": suspended,
-    }
+    return World(staff, customers, groups, lines, graph, events, book, suspended)
 
 
 def write_silos(
-    config: GeneratorConfig, world: dict, silos: SiloWriter, charges: list[np.ndarray]
+    config: GeneratorConfig, world: World, silos: SiloWriter, charges: list[np.ndarray]
 ) -> None:
     """Write every non-CDR silo file and the truth."""
-    customers: Customers = world["customers"]
-    lines: Lines = world["lines"]
-    events = world["events"]
+    customers: Customers = world.customers
+    lines: Lines = world.lines
+    events = world.events
     rng = component_rng(config.seed, "accounts")
     cust_no = crm.customer_numbers(customers.n)
     acct_no = crm.account_numbers(customers.n)
     service_no = crm.service_numbers(lines)
     address = names.addresses(rng, customers.district)
-    staff_no = crm.staff_numbers(world["staff"].n)
-    status, status_day = customer_status(customers, events, world["suspended"])
-    silos.write(
-        "crm/staff.csv", crm.staff_table(world["staff"]), COLUMNS["crm/staff.csv"]
-    )
+    staff_no = crm.staff_numbers(world.staff.n)
+    status, status_day = customer_status(customers, events, world.suspended)
+    silos.write("crm/staff.csv", crm.staff_table(world.staff), COLUMNS["crm/staff.csv"])
     silos.write(
         "crm/customers.csv",
         crm.customers_table(config, customers, status, status_day, staff_no),
@@ -251,7 +267,7 @@ def write_silos(
         COLUMNS["crm/contacts.csv"],
     )
     silos.write(
-        "crm/groups.csv", crm.groups_table(world["groups"]), COLUMNS["crm/groups.csv"]
+        "crm/groups.csv", crm.groups_table(world.groups), COLUMNS["crm/groups.csv"]
     )
     silos.write("crm/offers.csv", catalog.offers_table(), COLUMNS["crm/offers.csv"])
     silos.write(
@@ -279,7 +295,7 @@ def write_silos(
         pa.scalar(None, pa.string()),
     )
     tickets, per_customer = complaints.make_tickets(
-        config, customers, events, world["staff"], primary_no, cust_no
+        config, customers, events, world.staff, primary_no, cust_no
     )
     silos.write("complaints/tickets.csv", tickets, COLUMNS["complaints/tickets.csv"])
     write_truth(config, world, cust_no, acct_no, service_no, bb, revenue, per_customer)
@@ -287,7 +303,7 @@ def write_silos(
 
 def write_billing(
     config: GeneratorConfig,
-    world: dict,
+    world: World,
     silos: SiloWriter,
     charges: list[np.ndarray],
     service_no: pa.Array,
@@ -295,8 +311,8 @@ def write_billing(
     pay_method: np.ndarray,
 ) -> np.ndarray:
     """Bills, items and payments; returns the revenue (cents) per customer."""
-    customers, events = world["customers"], world["events"]
-    items = billing.all_items(config, world["lines"], world["book"], events, charges)
+    customers, events = world.customers, world.events
+    items = billing.all_items(config, world.lines, world.book, events, charges)
     totals = billing.bill_totals(items, customers.n, config.months)
     account, month = billing.bill_keys(items, config.months)
     cents = totals[account, month].astype(np.int64)
@@ -355,8 +371,6 @@ def accounts_table(
     )
     credit = np.searchsorted([0.05, 0.1, 0.2], customers.credit_risk)
     district = pa.array(customers.district)
-    from telcrm_pipeline.synthetic import regions
-
     return pa.table(
         {
             "acct_no": crm.account_numbers(n),
@@ -364,9 +378,7 @@ def accounts_table(
                 pa.array(legacy), pa.scalar(None, pa.string()), crm.customer_numbers(n)
             ),
             "holder_name": holder,
-            "holder_id_no": broadband.drift_ids(rng, customers.id_no)
-            if False
-            else holder_ids(rng, customers.id_no),
+            "holder_id_no": holder_ids(rng, customers.id_no),
             "bill_address": old_address,
             "province": regions.district_column("province").take(district),
             "city": regions.district_column("city").take(district),
@@ -400,7 +412,7 @@ def holder_ids(rng: np.random.Generator, ids: pa.Array) -> pa.Array:
 
 def write_truth(
     config: GeneratorConfig,
-    world: dict,
+    world: World,
     cust_no: pa.Array,
     acct_no: pa.Array,
     service_no: pa.Array,
@@ -409,7 +421,7 @@ def write_truth(
     tickets: np.ndarray,
 ) -> None:
     """Write ``truth/`` (identities, churn, fraud, defaulters, traits, manifest)."""
-    customers, events, lines = world["customers"], world["events"], world["lines"]
+    customers, events, lines = world.customers, world.events, world.lines
     out = SiloWriter(config.out / "truth", config.encoding)
     line_cust = cust_no.take(pa.array(lines.customer))
     out.write(

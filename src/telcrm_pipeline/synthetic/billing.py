@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from telcrm_pipeline.synthetic import catalog, names
 from telcrm_pipeline.synthetic.behaviour import Events
@@ -201,13 +202,6 @@ def payment_rows(
     return {"paid": paid, "second": second, "amount": amount, "prepaid": prepaid}
 
 
-def accounts_table(
-    config: GeneratorConfig, customers: Customers, account_view: dict[str, pa.Array]
-) -> pa.Table:
-    """``billing/accounts.csv`` from the prepared account columns."""
-    return pa.table(account_view)
-
-
 def bills_table(
     config: GeneratorConfig,
     account: np.ndarray,
@@ -265,7 +259,7 @@ def payments_table(
                 "P", names.zero_padded(np.arange(1, len(keep) + 1), 10)
             ),
             "acct_no": acct_no.take(pa.array(account[keep])),
-            "bill_no": pa.compute.if_else(
+            "bill_no": pc.if_else(
                 pa.array(prepaid), pa.scalar(None, pa.string()), bill
             ),
             "paid_at": times(rows["second"][keep]),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from telcrm_pipeline.synthetic import names, regions
 from telcrm_pipeline.synthetic.config import GeneratorConfig, component_rng
@@ -201,7 +202,7 @@ def draw_people(
 
 def pa_if(mask: np.ndarray, when_true: pa.Array, when_false: pa.Array) -> pa.Array:
     """Choose element-wise between two string columns."""
-    return pa.compute.if_else(pa.array(mask), when_true, when_false)
+    return pc.if_else(pa.array(mask), when_true, when_false)
 
 
 def org_roots(groups: Groups, is_org: np.ndarray) -> np.ndarray:
