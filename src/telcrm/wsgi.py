@@ -1,4 +1,4 @@
-"""WSGI entry point (waitress in the embedded default, any WSGI server in production)."""
+"""WSGI entry point (waitress on the embedded setup, any WSGI server in production)."""
 
 import os
 

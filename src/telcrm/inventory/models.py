@@ -38,6 +38,16 @@ class Subscription(TimeStampedModel):
         related_name="subscriptions",
     )
     service_number = models.CharField(_("service number"), max_length=20, db_index=True)
+    # A value-added add-on is a product on the same service number as the access line
+    # it sits on (TMF637 productRelationship "addOn"); access lines have no parent.
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("add-on of"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="addons",
+    )
     offering = models.ForeignKey(
         "catalog.ProductOffering",
         on_delete=models.PROTECT,
@@ -109,11 +119,16 @@ class Subscription(TimeStampedModel):
             ),
             models.UniqueConstraint(
                 fields=["service_number"],
-                condition=Q(status=SubscriptionStatus.ACTIVE),
+                condition=Q(status=SubscriptionStatus.ACTIVE, parent__isnull=True),
                 name="subscription_active_number_unique",
                 violation_error_message=_(
                     "Another active line already has this service number."
                 ),
+            ),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | ~Q(parent=F("id")),
+                name="subscription_not_its_own_addon",
+                violation_error_message=_("A line cannot be an add-on of itself."),
             ),
         ]
 

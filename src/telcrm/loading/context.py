@@ -53,11 +53,28 @@ def load_rows(
     *,
     key: str | None,
     present: set[str],
-    unique: bool = True,
     build: Callable[[dict[str, str]], M],
     model: type[M],
+    unique: bool = True,
 ) -> list[Pending[M]]:
-    """Load a flat file: parse and validate each row, skip what is already loaded.
+    """Load a flat file: parse and validate each row, then insert in bulk."""
+    file_report, pending = parse_rows(
+        ctx, relpath, columns, key=key, present=present, build=build, unique=unique
+    )
+    return insert_parsed(ctx, file_report, model, pending)
+
+
+def parse_rows(
+    ctx: LoadContext,
+    relpath: str,
+    columns: tuple[str, ...],
+    *,
+    key: str | None,
+    present: set[str],
+    build: Callable[[dict[str, str]], M],
+    unique: bool = True,
+) -> tuple[FileReport, list[Pending[M]]]:
+    """Parse and validate a file's rows, skipping what an earlier run loaded.
 
     ``key`` is the file's natural key column (``unique=False``: the key of the owning
     record); rows whose key is in ``present`` were loaded by an earlier run and are
@@ -82,6 +99,13 @@ def load_rows(
             continue
         seen.add(row_key)
         pending.append(Pending(line, row, instance))
+    return file_report, pending
+
+
+def insert_parsed(
+    ctx: LoadContext, file_report: FileReport, model: type[M], pending: list[Pending[M]]
+) -> list[Pending[M]]:
+    """Insert parsed rows; rows the database refuses are rejected with its reason."""
 
     def reject(line: int, row: dict[str, str], field: str, reason: str) -> None:
         ctx.reject(file_report, line, row, RowError(field, reason))

@@ -20,3 +20,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# WhiteNoise warns when the collected-static directory is absent; tests never collect.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -467,5 +467,22 @@ def birth_region_codes(
         valid = (
             valid if len(valid) else codes[(codes // 10_000 == city // 100) & in_time]
         )
+        valid = valid if len(valid) else province_codes_in_year(city // 100, year)
         result[rows] = valid[rng.integers(0, len(valid), len(rows))]
     return result
+
+
+def province_codes_in_year(province: int, year: int) -> np.ndarray:
+    """Every county code of the province that existed in ``year``.
+
+    Needed for people born before their city's counties were (re)numbered: the
+    division database starts many counties in 1983, so an older birthplace must be
+    one of the few codes of the province that were valid then.
+    """
+    codes, first, last = county_codes_by_year(
+        tuple(province * 100 + city for city in range(1, 100))
+    )
+    valid = codes[(first <= year) & (last >= year)]
+    if not len(valid):
+        raise ValueError(f"no county of province {province} existed in {year}")
+    return valid

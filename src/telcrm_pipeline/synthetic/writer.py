@@ -38,15 +38,10 @@ def days(
     day_numbers: np.ndarray, epoch_day: int, present: np.ndarray | None = None
 ) -> pa.Array:
     """Turn day indexes into dates; rows where ``present`` is False are empty."""
-    values = pa.array(
-        (np.asarray(day_numbers) + epoch_day).astype(np.int32), type=pa.int32()
-    )
-    mask = None if present is None else pa.array(~np.asarray(present, dtype=bool))
-    return (
-        pa.array(values.cast(pa.date32()), mask=mask)
-        if mask is not None
-        else values.cast(pa.date32())
-    )
+    values = (np.asarray(day_numbers) + epoch_day).astype(np.int32)
+    # The mask must go with the numpy values: pa.array() ignores it on an Arrow array.
+    mask = None if present is None else ~np.asarray(present, dtype=bool)
+    return pa.array(values, type=pa.int32(), mask=mask).cast(pa.date32())
 
 
 def times(seconds: np.ndarray, present: np.ndarray | None = None) -> pa.Array:

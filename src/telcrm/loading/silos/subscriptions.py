@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from telcrm.catalog.choices import OfferingKind
+from telcrm.catalog.models import ProductOffering
 from telcrm.inventory.choices import SubscriptionStatus
 from telcrm.inventory.models import Subscription
-from telcrm.loading.context import LoadContext, load_rows
+from telcrm.loading.context import LoadContext, insert_parsed, parse_rows
+from telcrm.loading.inserting import Pending
 from telcrm.loading.parsing import (
     RowError,
     date_value,
@@ -13,6 +16,7 @@ from telcrm.loading.parsing import (
     optional_date,
     required,
 )
+from telcrm.loading.report import FileReport
 from telcrm.loading.silos.accounts import account_numbers
 from telcrm.loading.silos.catalog import offering_codes
 from telcrm.loading.silos.customers import customer_keys
@@ -32,7 +36,13 @@ def reference(row: dict[str, str], field: str, ids: dict[str, int], what: str) -
 
 
 def load_subscriptions(ctx: LoadContext) -> None:
+    """Access lines first, then the add-ons that sit on them."""
     customers, accounts, offers = customer_keys(), account_numbers(), offering_codes()
+    addon_offers = set(
+        ProductOffering.objects.filter(kind=OfferingKind.ADDON).values_list(
+            "id", flat=True
+        )
+    )
     present = set(Subscription.objects.values_list("subscription_id", flat=True))
 
     def build(row: dict[str, str]) -> Subscription:
@@ -49,13 +59,41 @@ def load_subscriptions(ctx: LoadContext) -> None:
             port_out_operator=optional(row, "port_out_operator"),
         )
 
-    load_rows(
-        ctx, FILE, COLUMNS, key="subs_id", present=present, build=build,
-        model=Subscription,
-    )  # fmt: skip
+    report, pending = parse_rows(
+        ctx, FILE, COLUMNS, key="subs_id", present=present, build=build
+    )
+    addons = [item for item in pending if item.instance.offering_id in addon_offers]
+    lines = [item for item in pending if item.instance.offering_id not in addon_offers]
+    insert_parsed(ctx, report, Subscription, lines)
+    insert_parsed(ctx, report, Subscription, attach_addons(ctx, report, addons))
+
+
+def attach_addons(
+    ctx: LoadContext, report: FileReport, addons: list[Pending[Subscription]]
+) -> list[Pending[Subscription]]:
+    """Point each add-on at the customer's access line with the same number."""
+    access_lines = {
+        (customer, number): line_id
+        for line_id, customer, number in Subscription.objects.filter(
+            parent__isnull=True
+        )
+        .order_by("start_date", "id")
+        .values_list("id", "customer_id", "service_number")
+    }
+    attached = []
+    for item in addons:
+        line = item.instance
+        parent = access_lines.get((line.customer_id, line.service_number))
+        if parent is None:
+            reason = f"add-on on {line.service_number!r}, a line the customer lacks"
+            ctx.reject(report, item.line, item.row, RowError("service_no", reason))
+            continue
+        line.parent_id = parent
+        attached.append(item)
+    return attached
 
 
 def subscription_ids_by_number() -> dict[str, int]:
-    """Service number -> subscription id; the newest line wins when numbers recur."""
-    rows = Subscription.objects.order_by("start_date", "id")
+    """Service number -> access line id; the newest line wins when numbers recur."""
+    rows = Subscription.objects.filter(parent__isnull=True).order_by("start_date", "id")
     return dict(rows.values_list("service_number", "id"))

@@ -1,0 +1,190 @@
+"""Loading the silos: all rows accounted for, none twice, bad ones kept with reasons."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from telcrm.accounts.selectors import group_manager_mismatches
+from telcrm.billing.models import Bill, BillItem, Payment
+from telcrm.customers.choices import SourceSystem
+from telcrm.customers.models import Customer, CustomerSourceKey, Interaction
+from telcrm.inventory.models import Subscription
+from telcrm.loading.reading import SiloFileError
+from telcrm.loading.report import LoadReport
+from telcrm.loading.service import silos_load
+from telcrm.parties.models import ContactMedium
+
+pytestmark = pytest.mark.django_db
+
+
+def data_rows(path: Path, encoding: str = "utf-8") -> int:
+    with path.open(encoding=encoding, newline="") as handle:
+        return sum(1 for _ in csv.reader(handle)) - 1
+
+
+def by_path(report: LoadReport) -> dict[str, tuple[int, int, int, int]]:
+    return {
+        f.path: (f.read, f.loaded, f.rejected, f.already_present) for f in report.files
+    }
+
+
+def rewrite(path: Path, edit: dict[int, dict[str, str]]) -> list[dict[str, str]]:
+    """Change fields of data rows (0-based) in place; return the edited rows."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields, rows = list(reader.fieldnames or []), list(reader)
+    for index, changes in edit.items():
+        rows[index].update(changes)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return [rows[index] for index in edit]
+
+
+def test_a_generated_operator_loads_completely(silos: Path) -> None:
+    report = silos_load(silos)
+
+    for item in report.files:
+        assert item.read == data_rows(silos / item.path), item.path
+        assert (item.loaded, item.rejected, item.already_present) == (item.read, 0, 0)
+    assert report.rejections == []
+    assert Customer.objects.filter(source_keys__system=SourceSystem.CRM).count() == (
+        data_rows(silos / "crm/customers.csv")
+    )
+    assert Bill.objects.count() == data_rows(silos / "billing/bills.csv")
+    assert BillItem.objects.count() == data_rows(silos / "billing/bill_items.csv")
+    assert Payment.objects.count() == data_rows(silos / "billing/payments.csv")
+    assert Interaction.objects.count() == data_rows(silos / "complaints/tickets.csv")
+
+
+def test_a_second_run_loads_nothing_twice(silos: Path) -> None:
+    first = silos_load(silos)
+    counts = [
+        model.objects.count()
+        for model in (Customer, ContactMedium, Subscription, Bill, BillItem, Payment)
+    ]
+
+    second = silos_load(silos)
+
+    for item in second.files:
+        assert (item.loaded, item.rejected) == (0, 0), item.path
+        assert item.already_present == item.read, item.path
+    assert [f.read for f in second.files] == [f.read for f in first.files]
+    assert counts == [
+        model.objects.count()
+        for model in (Customer, ContactMedium, Subscription, Bill, BillItem, Payment)
+    ]
+
+
+def test_each_bad_row_is_rejected_with_file_line_field_and_reason(silos: Path) -> None:
+    rewrite(
+        silos / "crm/customers.csv",
+        {
+            0: {"customer_since": "2024-02-30"},
+            1: {"cust_type": "alien"},
+            2: {"id_no": "110101199003070000"},
+        },
+    )
+    rewrite(silos / "crm/subscriptions.csv", {5: {"cust_no": "C999999999"}})
+    rewrite(silos / "billing/bills.csv", {3: {"amount": "-12.00"}})
+    rewrite(silos / "billing/payments.csv", {4: {"paid_at": "yesterday"}})
+
+    report = silos_load(silos)
+
+    reasons = {(r.file, r.line, r.field): r.reason for r in report.rejections}
+    assert reasons[("crm/customers.csv", 2, "customer_since")] == (
+        "'2024-02-30' is not a date (YYYY-MM-DD)"
+    )
+    assert reasons[("crm/customers.csv", 3, "cust_type")] == (
+        "'alien' is not one of individual, organization"
+    )
+    assert ("crm/customers.csv", 4, "id_number") in reasons
+    assert reasons[("crm/subscriptions.csv", 7, "cust_no")] == (
+        "unknown customer 'C999999999'"
+    )
+    assert reasons[("billing/bills.csv", 5, "(constraint)")] == (
+        "A bill total cannot be negative (credits are carried forward)."
+    )
+    assert reasons[("billing/payments.csv", 6, "paid_at")] == (
+        "'yesterday' is not a time (YYYY-MM-DD HH:MM:SS)"
+    )
+    for item in report.files:
+        assert item.read == item.loaded + item.rejected + item.already_present
+
+
+def test_rows_with_wrong_field_count_or_duplicate_keys_are_rejected(
+    silos: Path,
+) -> None:
+    path = silos / "billing/payments.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(2, lines[1])  # the first payment twice
+    lines.insert(4, '"P9","A1"\n')  # a truncated row
+    path.write_text("".join(lines), encoding="utf-8")
+
+    report = silos_load(silos)
+
+    payments = next(f for f in report.files if f.path == "billing/payments.csv")
+    rejected = [(r.line, r.field, r.reason) for r in report.rejections]
+    assert (
+        3,
+        "payment_no",
+        f"duplicate key {lines[1].split(',')[0][1:-1]!r} in the file",
+    ) in rejected
+    assert (5, "(row)", "2 fields, expected 6") in rejected
+    assert payments.rejected == 2
+    assert payments.read == payments.loaded + 2
+
+
+def test_a_file_of_the_wrong_kind_is_refused_before_anything_is_written(
+    silos: Path,
+) -> None:
+    (silos / "billing/bills.csv").write_text("a,b,c\n1,2,3\n", encoding="utf-8")
+
+    with pytest.raises(
+        SiloFileError, match=r"billing/bills.csv: header \['a', 'b', 'c'\]"
+    ):
+        silos_load(silos)
+
+    assert Customer.objects.count() == 0
+
+
+def test_an_undecodable_file_is_refused_with_its_encoding(silos: Path) -> None:
+    path = silos / "crm/staff.csv"
+    path.write_bytes(path.read_bytes() + "S99999,张三\n".encode("gbk"))
+
+    with pytest.raises(
+        SiloFileError, match=re.escape("crm/staff.csv: not readable as utf-8")
+    ):
+        silos_load(silos)
+
+    assert Customer.objects.count() == 0
+
+
+def test_one_account_manager_covers_every_group_tree(silos: Path) -> None:
+    silos_load(silos)
+
+    assert list(group_manager_mismatches()) == []
+
+
+def test_every_broadband_record_is_kept_and_known_lines_link_to_their_customer(
+    silos: Path,
+) -> None:
+    silos_load(silos)
+
+    with (silos / "broadband/customers.csv").open(encoding="utf-8") as handle:
+        records = list(csv.DictReader(handle))
+    keys = dict(
+        CustomerSourceKey.objects.filter(system=SourceSystem.BROADBAND).values_list(
+            "source_id", "customer_id"
+        )
+    )
+    assert set(keys) == {record["bb_cust_id"] for record in records}
+    crm_lines = dict(Subscription.objects.values_list("service_number", "customer_id"))
+    for record in records:
+        if record["line_id"] in crm_lines:
+            assert keys[record["bb_cust_id"]] == crm_lines[record["line_id"]]
