@@ -152,7 +152,9 @@ def apply_churn(
     day = churn_day[lines.customer]
     leaving = day < NEVER
     ported = leaving & (lines.kind == MOBILE) & (rng.random(lines.n) < 0.7)
-    lines.end_day = np.where(leaving, np.minimum(lines.end_day, day), lines.end_day)
+    # A line opened after the customer decided to leave closes the day it opened.
+    ended = np.maximum(np.minimum(lines.end_day, day), lines.start_day)
+    lines.end_day = np.where(leaving, ended, lines.end_day)
     lines.status = np.where(
         leaving, np.where(ported, PORTED_OUT, TERMINATED), lines.status
     ).astype(np.int8)

@@ -126,7 +126,8 @@ def contacts_table(
     has_mobile = first_mobile >= 0
     phone = names.msisdn_typed(rng, lines.number[first_mobile.clip(0)])
     area = regions.area_codes()[customers.district]
-    fixed = names.landline_typed(area, lines.number[first_fixed.clip(0)] % 100_000_000)
+    local = lines.number[first_fixed.clip(0)] % 10 ** regions.local_digits(area)
+    fixed = names.landline_typed(area, local)
     has_email = rng.random(n) < np.where(customers.is_org, 0.8, 0.45)
     kinds = [
         (np.flatnonzero(has_mobile), "phone", phone, True),

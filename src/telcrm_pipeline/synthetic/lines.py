@@ -221,9 +221,11 @@ def line_numbers(
 ) -> np.ndarray:
     """MSISDNs for mobile lines; area code + local number for fixed and broadband."""
     number = unique_numbers(rng, len(owner), CHINA_MOBILE_PREFIXES)
-    area = regions.area_codes()
-    local = 80_000_000 + np.arange(len(owner)) * 7 % 19_999_999
-    fixed_number = area[customers.district[owner]] * 100_000_000 + local
+    area = regions.area_codes()[customers.district[owner]]
+    # Local numbers start with 6: a range valid in every area code we generate.
+    scale = 10 ** (regions.local_digits(area) - 1)
+    local = 6 * scale + np.arange(len(owner)) * 7 % (scale - 1)
+    fixed_number = area * 10 * scale + local
     return np.where(kind == MOBILE, number, fixed_number)
 
 
@@ -239,6 +241,15 @@ def contract_ends(
     return np.where(months > 0, end, NEVER)
 
 
+def addon_start_days(rng: np.random.Generator, line_start: np.ndarray) -> np.ndarray:
+    """Between the line's activation and the first simulated day (day 0), never later.
+
+    A line activated during the simulation takes its add-ons on the same day.
+    """
+    before_start = np.maximum(-line_start, 0)
+    return line_start + (rng.random(len(line_start)) * before_start).astype(np.int64)
+
+
 def addons(rng: np.random.Generator, lines: Lines) -> Lines:
     """Value-added services: one row per add-on, on the mobile line's number."""
     mobile = np.flatnonzero(lines.kind == MOBILE)
@@ -252,7 +263,7 @@ def addons(rng: np.random.Generator, lines: Lines) -> Lines:
         offer=addon,
         number=lines.number[parent],
         parent=parent,
-        start_day=lines.start_day[parent] + rng.integers(0, 400, n),
+        start_day=addon_start_days(rng, lines.start_day[parent]),
         contract_end=np.full(n, NEVER),
         status=np.zeros(n, dtype=np.int8),
         end_day=np.full(n, NEVER),

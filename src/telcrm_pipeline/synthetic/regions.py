@@ -142,6 +142,15 @@ def district_codes() -> np.ndarray:
     return np.array([d.code for d in DISTRICTS], dtype=np.int64)
 
 
+# Local-number length by area code where it is not 8 (libphonenumber's CN metadata).
+SEVEN_DIGIT_AREAS = (572,)
+
+
+def local_digits(area_code: np.ndarray) -> np.ndarray:
+    """How many digits a fixed-line local number has in each area."""
+    return np.where(np.isin(area_code, SEVEN_DIGIT_AREAS), 7, 8)
+
+
 def area_codes() -> np.ndarray:
     """Return the telephone area code (without the leading 0) of every district."""
     return np.array([d.area_code for d in DISTRICTS], dtype=np.int64)
