@@ -60,3 +60,24 @@ def test_it_lets_a_number_be_reused_after_its_line_ended() -> None:
     SubscriptionFactory(service_number="13800138000")
 
     assert Subscription.objects.filter(service_number="13800138000").count() == 2
+
+
+def test_add_ons_share_the_number_of_the_line_they_sit_on() -> None:
+    line = SubscriptionFactory(service_number="13800138000")
+
+    addon = SubscriptionFactory(
+        service_number="13800138000", customer=line.customer, parent=line
+    )
+
+    assert list(line.addons.all()) == [addon]
+    assert Subscription.objects.filter(service_number="13800138000").count() == 2
+
+
+def test_it_rejects_a_line_that_is_its_own_add_on() -> None:
+    line = SubscriptionFactory(service_number="13800138000")
+
+    def make_own_addon() -> None:
+        Subscription.objects.filter(pk=line.pk).update(parent=line.pk)
+
+    assert_db_rejects(Subscription, make_own_addon, "subscription_not_its_own_addon")
+    assert Subscription.objects.get(pk=line.pk).parent_id is None

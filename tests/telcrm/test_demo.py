@@ -1,0 +1,118 @@
+"""The demo path end to end: generate, load, serve, log in with the printed password."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TELCRM = [sys.executable, "-m", "telcrm.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def demo_env(home: Path) -> dict[str, str]:
+    env = {**os.environ, "TELCRM_HOME": str(home), "COLUMNS": "200"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DATABASE_URL", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    home = tmp_path_factory.mktemp("demo-home")
+    result = subprocess.run(
+        [*TELCRM, "demo", "--customers", "150", "--months", "1", "--no-serve"],
+        env=demo_env(home),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    password = re.search(r"Log in as admin with password (\S+)", result.stdout)
+    assert password, result.stdout
+    return home, password.group(1)
+
+
+@pytest.fixture(scope="module")
+def server(demo: tuple[Path, str]) -> Iterator[str]:
+    home, _ = demo
+    port = free_port()
+    process = subprocess.Popen(
+        [*TELCRM, "serve", "--port", str(port)],
+        env=demo_env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/health/")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def wait_until_up(url: str) -> None:
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (loopback)
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} never answered")
+
+
+def test_the_demo_loads_the_operator_into_its_own_home(demo: tuple[Path, str]) -> None:
+    home, _ = demo
+
+    assert (home / "telcrm.sqlite3").exists()
+    assert (home / "demo" / "operator-c150-m1-s42" / "silos" / "manifest.json").exists()
+    assert not (home / "loads").exists()  # a generated operator has no rejected rows
+
+
+def test_the_served_app_answers_health_and_static_files(server: str) -> None:
+    with urllib.request.urlopen(f"{server}/health/") as response:  # noqa: S310
+        assert response.status == 200
+        assert response.read() == b'{"status": "ok"}'
+    with urllib.request.urlopen(f"{server}/static/admin/css/base.css") as response:  # noqa: S310
+        assert response.status == 200
+        assert b"body" in response.read()
+
+
+def test_the_printed_demo_login_opens_the_admin(
+    server: str, demo: tuple[Path, str]
+) -> None:
+    _, password = demo
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login = f"{server}/admin/login/?next=/admin/"
+    page = browser.open(login).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token
+    form = {"username": "admin", "password": password, "next": "/admin/"}
+    form["csrfmiddlewaretoken"] = token.group(1)
+    request = urllib.request.Request(  # noqa: S310
+        login, data=urllib.parse.urlencode(form).encode(), headers={"Referer": login}
+    )
+
+    with browser.open(request) as response:
+        body = response.read().decode()
+
+    assert response.geturl() == f"{server}/admin/"
+    assert "/admin/customers/customer/" in body
