@@ -205,3 +205,17 @@ def test_bill_items_add_up_the_cdr_charges(silos: Path, cdrs: pd.DataFrame) -> N
     assert bills["amount"].astype(float).sum() == pytest.approx(
         items["amount"].astype(float).sum()
     )
+
+
+def test_missing_dates_stay_empty(silos: Path, subscriptions: pd.DataFrame) -> None:
+    # Regression: a validity mask given to pa.array() over an Arrow array is ignored,
+    # which once wrote the first simulated day into every missing date.
+    live = subscriptions["status"].isin(["active", "suspended"])
+    assert subscriptions.loc[live, "end_date"].isna().all()
+    assert subscriptions.loc[~live, "end_date"].notna().all()
+    started = pd.to_datetime(subscriptions["start_date"])
+    ended = pd.to_datetime(subscriptions.loc[~live, "end_date"])
+    assert (ended >= started[~live]).all()
+    offers = read_frame(silos / "crm/offers.csv").set_index("offer_code")
+    no_contract = offers.loc[subscriptions["offer_code"], "contract_months"].eq("0")
+    assert subscriptions.loc[no_contract.to_numpy(), "contract_end"].isna().all()
