@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from telcrm_pipeline.silo_contract import CDR_COLUMNS
 from telcrm_pipeline.synthetic import names, profiles
 from telcrm_pipeline.synthetic.behaviour import DECLINE_DAYS
 from telcrm_pipeline.synthetic.config import (
@@ -34,19 +35,6 @@ from telcrm_pipeline.synthetic.lines import (
 from telcrm_pipeline.synthetic.usage import PREMIUM_PREFIXES, LineBook, cell_ids
 from telcrm_pipeline.synthetic.writer import CDR_WRITE_OPTIONS, money
 
-CDR_COLUMNS = (
-    "cdr_id",
-    "record_type",
-    "call_type",
-    "caller",
-    "callee",
-    "start_time",
-    "duration_s",
-    "bytes",
-    "charge",
-    "cell_id",
-    "roaming",
-)
 RECORD_TYPES = ("voice", "sms", "data")
 CALL_TYPES = (
     "local",

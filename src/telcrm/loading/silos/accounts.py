@@ -9,12 +9,10 @@ from telcrm.customers.models import CustomerSourceKey
 from telcrm.loading.context import LoadContext, load_rows
 from telcrm.loading.parsing import RowError, date_value, one_of, optional, required
 from telcrm.loading.silos.customers import customer_keys, normalised_phone
+from telcrm_pipeline.silo_contract import SILO_COLUMNS
 
 FILE = "billing/accounts.csv"
-COLUMNS = (
-    "acct_no", "cust_ref", "holder_name", "holder_id_no", "bill_address", "province",
-    "city", "district", "phone", "pay_method", "credit_class", "opened_date",
-)  # fmt: skip
+COLUMNS = SILO_COLUMNS[FILE]
 
 
 def account_numbers() -> dict[str, int]:

@@ -17,13 +17,14 @@ from telcrm.loading.parsing import (
 )
 from telcrm.loading.silos.accounts import account_numbers
 from telcrm.loading.silos.subscriptions import reference, subscription_ids_by_number
+from telcrm_pipeline.silo_contract import SILO_COLUMNS
 
 BILLS = "billing/bills.csv"
-BILL_COLUMNS = ("bill_no", "acct_no", "period", "issue_date", "due_date", "amount")
+BILL_COLUMNS = SILO_COLUMNS[BILLS]
 ITEMS = "billing/bill_items.csv"
-ITEM_COLUMNS = ("bill_no", "service_no", "charge_type", "amount")
+ITEM_COLUMNS = SILO_COLUMNS[ITEMS]
 PAYMENTS = "billing/payments.csv"
-PAYMENT_COLUMNS = ("payment_no", "acct_no", "bill_no", "paid_at", "amount", "method")
+PAYMENT_COLUMNS = SILO_COLUMNS[PAYMENTS]
 
 
 def bill_numbers() -> dict[str, int]:

@@ -38,12 +38,10 @@ from telcrm.loading.silos.customers import (
 )
 from telcrm.parties.choices import ContactKind, PartyKind
 from telcrm.parties.models import ContactMedium, Individual, Party
+from telcrm_pipeline.silo_contract import SILO_COLUMNS
 
 FILE = "broadband/customers.csv"
-COLUMNS = (
-    "bb_cust_id", "name", "id_no", "phone", "install_address", "province", "city",
-    "district", "line_id", "plan", "start_date", "status",
-)  # fmt: skip
+COLUMNS = SILO_COLUMNS[FILE]
 STATUSES = {
     "active": (AccountStatus.ACTIVE, CustomerStatus.ACTIVE),
     "suspended": (AccountStatus.SUSPENDED, CustomerStatus.SUSPENDED),

@@ -13,13 +13,10 @@ from telcrm.loading.parsing import (
     required,
     whole_number,
 )
+from telcrm_pipeline.silo_contract import SILO_COLUMNS
 
 FILE = "crm/offers.csv"
-COLUMNS = (
-    "offer_code", "name", "name_en", "line_of_business", "kind", "monthly_fee",
-    "included_minutes", "included_sms", "included_data_mb", "voice_rate", "sms_rate",
-    "data_rate_per_mb", "contract_months", "components",
-)  # fmt: skip
+COLUMNS = SILO_COLUMNS[FILE]
 
 
 def offering_codes() -> dict[str, int]:

@@ -22,12 +22,10 @@ from telcrm.loading.parsing import (
 from telcrm.loading.silos.customers import customer_keys
 from telcrm.loading.silos.staff import staff_numbers
 from telcrm.loading.silos.subscriptions import subscription_ids_by_number
+from telcrm_pipeline.silo_contract import SILO_COLUMNS
 
 FILE = "complaints/tickets.csv"
-COLUMNS = (
-    "ticket_no", "cust_no", "service_no", "channel", "kind", "category", "opened_at",
-    "closed_at", "status", "description", "staff_no", "satisfaction",
-)  # fmt: skip
+COLUMNS = SILO_COLUMNS[FILE]
 TICKET_STATUSES = ("open", "resolved", "closed")
 
 

@@ -25,23 +25,12 @@ from telcrm.loading.silos.staff import staff_numbers
 from telcrm.parties.choices import ContactKind, Gender, PartyKind
 from telcrm.parties.models import ContactMedium, Individual, Organization, Party
 from telcrm.users.choices import Role
+from telcrm_pipeline.silo_contract import SILO_COLUMNS
 
 CUSTOMERS = "crm/customers.csv"
-CUSTOMER_COLUMNS = (
-    "cust_no", "cust_type", "name", "gender", "birth_date", "id_type", "id_no",
-    "industry", "customer_since", "channel", "status", "status_date",
-    "account_manager_no",
-)  # fmt: skip
+CUSTOMER_COLUMNS = SILO_COLUMNS[CUSTOMERS]
 CONTACTS = "crm/contacts.csv"
-CONTACT_COLUMNS = (
-    "cust_no",
-    "kind",
-    "value",
-    "province",
-    "city",
-    "district",
-    "is_primary",
-)
+CONTACT_COLUMNS = SILO_COLUMNS[CONTACTS]
 
 
 def customer_keys(system: str = SourceSystem.CRM) -> dict[str, int]:

@@ -13,9 +13,10 @@ from telcrm.customers.models import Customer
 from telcrm.loading.context import LoadContext
 from telcrm.loading.parsing import RowError, check_field_count, one_of, required
 from telcrm.loading.report import FileReport
+from telcrm_pipeline.silo_contract import SILO_COLUMNS
 
 FILE = "crm/groups.csv"
-COLUMNS = ("node_no", "parent_node_no", "cust_no", "level")
+COLUMNS = SILO_COLUMNS[FILE]
 
 
 def load_groups(ctx: LoadContext) -> None:

@@ -6,9 +6,10 @@ from telcrm.loading.context import LoadContext, load_rows
 from telcrm.loading.parsing import RowError, one_of, optional, required
 from telcrm.users.choices import Role
 from telcrm.users.models import User
+from telcrm_pipeline.silo_contract import SILO_COLUMNS
 
 FILE = "crm/staff.csv"
-COLUMNS = ("staff_no", "name", "role", "province", "city", "supervisor_no")
+COLUMNS = SILO_COLUMNS[FILE]
 
 
 def staff_numbers(model_filter: dict[str, object] | None = None) -> dict[str, int]:

@@ -20,12 +20,10 @@ from telcrm.loading.report import FileReport
 from telcrm.loading.silos.accounts import account_numbers
 from telcrm.loading.silos.catalog import offering_codes
 from telcrm.loading.silos.customers import customer_keys
+from telcrm_pipeline.silo_contract import SILO_COLUMNS
 
 FILE = "crm/subscriptions.csv"
-COLUMNS = (
-    "subs_id", "cust_no", "acct_no", "service_no", "offer_code", "start_date",
-    "contract_end", "status", "end_date", "port_out_operator",
-)  # fmt: skip
+COLUMNS = SILO_COLUMNS[FILE]
 
 
 def reference(row: dict[str, str], field: str, ids: dict[str, int], what: str) -> int:
