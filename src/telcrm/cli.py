@@ -88,12 +88,16 @@ def generate(
 @app.command()
 def load(
     silos: Annotated[Path, typer.Argument(help="The silos/ directory to load")],
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Encoding of the files (default: the manifest's, or UTF-8)"),
+    ] = None,
 ) -> None:
     """Load generated (or same-shaped) silo files into the operational store."""
     configure_django()
     from telcrm.loading.command import run_load
 
-    run_load(silos)
+    run_load(silos, encoding=encoding)
 
 
 @app.command()

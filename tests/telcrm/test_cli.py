@@ -45,3 +45,32 @@ def test_two_homes_never_share_state(tmp_path: Path) -> None:
 
     assert (first / "secret_key").read_text() != (second / "secret_key").read_text()
     assert (first / "field_keys").read_text() != (second / "field_keys").read_text()
+
+
+def test_load_refuses_a_file_in_another_encoding_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    from telcrm_pipeline.synthetic import GeneratorConfig, generate_operator
+
+    generate_operator(
+        GeneratorConfig(out=tmp_path / "op", customers=50, months=1, seed=2)
+    )
+    home = tmp_path / "home"
+    assert run_telcrm("setup", home=home).returncode == 0
+
+    result = run_telcrm(
+        "load", str(tmp_path / "op/silos"), "--encoding", "utf-16", home=home
+    )
+
+    assert result.returncode != 0
+    assert "Nothing was loaded: crm/staff.csv: not readable as utf-16" in result.stderr
+
+
+def test_load_refuses_an_unknown_encoding(tmp_path: Path) -> None:
+    (tmp_path / "silos").mkdir()
+    result = run_telcrm(
+        "load", str(tmp_path / "silos"), "--encoding", "klingon", home=tmp_path / "h"
+    )
+
+    assert result.returncode != 0
+    assert "Nothing was loaded: unknown encoding 'klingon'" in result.stderr

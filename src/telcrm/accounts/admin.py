@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from telcrm.accounts.models import (
@@ -23,6 +24,15 @@ class GroupNodeAdmin(SimpleHistoryAdmin):
     search_fields = ["node_number", "customer__party__name"]
     readonly_fields = ["path", "depth", "numchild"]
     raw_id_fields = ["customer"]
+    # Bulk deletion would take whole subtrees with it (see GroupNode.delete).
+    actions = None
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: GroupNode | None = None
+    ) -> bool:
+        if obj is not None and obj.numchild:
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(AccountTeamMember)

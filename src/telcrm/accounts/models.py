@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -59,6 +61,21 @@ class GroupNode(MP_Node, TimeStampedModel):
 
     def __str__(self) -> str:
         return self.node_number
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        # treebeard deletes a node's whole subtree with it; a group's subsidiaries
+        # and branches must be moved or removed first, on purpose, one by one.
+        if GroupNode.objects.get_children_count(self):
+            raise GroupNodeHasBranches(
+                _("%(node)s still has subsidiaries or branches; remove them first.")
+                % {"node": self.node_number}
+            )
+        deleted: tuple[int, dict[str, int]] = super().delete(*args, **kwargs)
+        return deleted
+
+
+class GroupNodeHasBranches(ValueError):
+    """Refusal to delete a group node that has nodes beneath it."""
 
 
 class AccountTeamMember(TimeStampedModel):

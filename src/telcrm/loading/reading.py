@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 from collections.abc import Iterator
@@ -20,6 +21,10 @@ class SiloSource:
     def __init__(self, root: Path, *, encoding: str | None = None) -> None:
         self.root = root
         self.encoding = encoding or self._manifest_encoding()
+        try:
+            codecs.lookup(self.encoding)
+        except LookupError as error:
+            raise SiloFileError(f"unknown encoding {self.encoding!r}") from error
 
     def _manifest_encoding(self) -> str:
         manifest = self.root / MANIFEST
@@ -43,11 +48,17 @@ class SiloSource:
                 check_header(relpath, next(reader, []), columns)
                 for values in reader:
                     yield reader.line_num, row_dict(columns, values)
-        except UnicodeDecodeError as error:
+        except UnicodeError as error:
             raise SiloFileError(
-                f"{relpath}: not readable as {self.encoding} ({error.reason} at byte "
-                f"{error.start}); declare the encoding with the manifest or --encoding"
+                f"{relpath}: not readable as {self.encoding} ({describe(error)}); "
+                "declare the encoding with the manifest or --encoding"
             ) from error
+
+
+def describe(error: UnicodeError) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return f"{error.reason} at byte {error.start}"
+    return str(error)
 
 
 def check_header(relpath: str, header: list[str], columns: tuple[str, ...]) -> None:

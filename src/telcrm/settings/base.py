@@ -79,6 +79,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "telcrm.urls"
 WSGI_APPLICATION = "telcrm.wsgi.application"
 AUTH_USER_MODEL = "users.User"
+# Permissions follow User.role (see telcrm.users.backends).
+AUTHENTICATION_BACKENDS = ["telcrm.users.backends.RoleModelBackend"]
 
 TEMPLATES = [
     {

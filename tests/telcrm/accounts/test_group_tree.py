@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from tests.telcrm.constraint_helpers import assert_db_rejects
 from tests.telcrm.factories import CustomerFactory, UserFactory
 
 from telcrm.accounts.choices import GroupLevel, TeamRole
-from telcrm.accounts.models import AccountTeamMember, GroupNode
+from telcrm.accounts.models import AccountTeamMember, GroupNode, GroupNodeHasBranches
 from telcrm.accounts.selectors import (
     group_ancestors,
     group_manager_mismatches,
@@ -171,3 +172,36 @@ def test_postgres_has_a_pattern_index_for_subtree_prefix_scans() -> None:
         )
         definitions = [row[0] for row in cursor.fetchall()]
     assert any("varchar_pattern_ops" in d and "(path" in d for d in definitions)
+
+
+def test_it_refuses_to_delete_a_node_that_has_branches_beneath_it() -> None:
+    _group("G1")
+    a = GroupNode.objects.get(node_number="G1A")
+
+    with pytest.raises(GroupNodeHasBranches, match="G1A still has subsidiaries"):
+        a.delete()
+
+    assert GroupNode.objects.filter(node_number__startswith="G1").count() == 6
+
+
+def test_a_leaf_node_can_be_removed_alone() -> None:
+    _group("G1")
+
+    GroupNode.objects.get(node_number="G1A1X").delete()
+
+    assert _numbers(GroupNode.objects.all()) == ["G10", "G1A", "G1A1", "G1A2", "G1B"]
+    assert GroupNode.objects.get(node_number="G1A1").numchild == 0
+
+
+def test_the_admin_offers_no_delete_for_a_node_with_branches(
+    admin_client: Client,
+) -> None:
+    tree = _group("G1")
+
+    with_branches = admin_client.get(
+        f"/admin/accounts/groupnode/{tree['a'].pk}/delete/"
+    )
+    leaf = admin_client.get(f"/admin/accounts/groupnode/{tree['a2'].pk}/delete/")
+
+    assert with_branches.status_code == 403
+    assert leaf.status_code == 200

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from tests.telcrm.factories import UserFactory
 
 from telcrm.users.choices import Role
+from telcrm.users.models import User
 from telcrm.users.services import roles_sync
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +46,41 @@ def test_roles_sync_repairs_a_tampered_group_and_is_idempotent() -> None:
     assert first == second
     assert first[Role.MARKETER] == len(_codenames(Role.MARKETER)) > 0
     assert Group.objects.count() == len(Role.values)
+
+
+def test_a_staff_member_holds_the_permissions_of_their_role_without_groups() -> None:
+    agent = UserFactory(role=Role.AGENT)
+
+    assert agent.groups.count() == 0
+    assert agent.has_perm("customers.view_customer")
+    assert agent.has_perm("customers.add_interaction")
+    assert not agent.has_perm("billing.change_bill")
+    assert not agent.has_perm("catalog.change_productoffering")
+
+
+def test_changing_the_role_changes_the_permissions() -> None:
+    UserFactory(username="li.na", role=Role.AUDITOR)
+    User.objects.filter(username="li.na").update(role=Role.MARKETER)
+
+    marketer = User.objects.get(username="li.na")
+
+    assert set(marketer.get_all_permissions()) == {
+        f"{app}.{codename}"
+        for app, codename in Permission.objects.filter(
+            group__name=Role.MARKETER
+        ).values_list("content_type__app_label", "codename")
+    }
+    assert not marketer.has_perm("customers.view_historicalcustomer")
+
+
+def test_an_inactive_staff_member_holds_no_permission() -> None:
+    agent = UserFactory(role=Role.AGENT, is_active=False)
+
+    assert agent.get_all_permissions() == set()
+    assert not agent.has_perm("customers.view_customer")
+
+
+def test_staff_without_a_role_hold_only_their_own_groups() -> None:
+    nobody = UserFactory(role="")
+
+    assert nobody.get_all_permissions() == set()
