@@ -1,6 +1,7 @@
 # Developer verbs. The README's quick start is `make demo` and `make test`;
 # both create or refresh .venv from requirements.lock on a machine with only Python 3.11.
-PYTHON ?= python3.11
+# Python 3.11, by whichever name this machine gives it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
@@ -9,6 +10,7 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint typecheck bench lock clean-var
 
 $(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version'
 	$(PYTHON) -m venv $(VENV)
 
 # Reinstall only when the lock or the project metadata changed.
