@@ -3,8 +3,14 @@
 Each day draws, for every active mobile line, a Poisson number of outgoing records
 (voice, SMS, data) and of incoming calls and SMS from off-net numbers. Times within a
 line come out sorted (sorted uniforms through the hourly profile), so allowances are
-consumed in time order with one cumulative sum; the day is then sorted by time with
-two stable 16-bit radix passes and written with Arrow's CSV writer.
+consumed in time order with one cumulative sum.
+
+The day's active lines are processed in chunks of ``LINES_PER_CHUNK`` lines, each with
+its own random stream, so that a chunk's working set stays in the CPU caches. Each
+chunk is sorted by time (stable, in cache) and kept in compact columns; at the end of
+the day the sorted chunks are merged by time (a counting merge: every record's place
+follows from the per-second counts of the chunks before it) into day-sized buffers
+that are reused from day to day, and written in slices with Arrow's CSV writer.
 """
 
 from __future__ import annotations
@@ -60,8 +66,27 @@ ROAMING_CENTS_PER_MINUTE = 60
 INFO_CENTS = 100
 # Charges are written by lookup in a table of texts up to this many cents.
 CHARGE_TEXTS = 250_000
-FLAGS = pa.array(["0", "1"])
+RECORD_TYPE_TEXTS = pa.array(RECORD_TYPES)
+CALL_TYPE_TEXTS = pa.array(CALL_TYPES)
 SMS_INFO_CENTS = 50
+# Active lines per chunk: about 400,000 records, a few MiB per column.
+LINES_PER_CHUNK = 65_536
+# Rows formatted and written per call of the CSV writer.
+SLICE_ROWS = 262_144
+# The compact per-record columns kept from generation to writing, and their types.
+COLUMN_TYPES: dict[str, type] = {
+    "caller": np.int64,
+    "callee": np.int64,
+    "callee_kind": np.int8,
+    "record_type": np.int8,
+    "call_type": np.int8,
+    "second": np.int32,
+    "duration": np.int32,
+    "volume": np.int64,
+    "cents": np.int64,
+    "cell": np.int32,
+    "roaming": np.int8,
+}
 
 
 @dataclass
@@ -84,14 +109,17 @@ class Block:
 
 @dataclass
 class UsageLedger:
-    """Month-to-date allowance use and charges per line and charge type."""
+    """Month-to-date allowance use and charges per line and charge type.
+
+    ``used[k, line]`` is the month's use of allowance ``k`` (minutes, SMS, MB).
+    """
 
     n_lines: int
     used: np.ndarray = field(init=False)
     charges: list[np.ndarray] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.used = np.zeros((self.n_lines, 3))
+        self.used = np.zeros((3, self.n_lines))
 
     def open_month(self) -> None:
         """Reset allowances and start a new month of charges."""
@@ -99,14 +127,42 @@ class UsageLedger:
         self.charges.append(np.zeros(self.n_lines * len(CHARGE_TYPES)))
 
     def book(
-        self, line: np.ndarray, charge_type: np.ndarray, cents: np.ndarray
+        self,
+        line: np.ndarray,
+        charge_type: np.ndarray,
+        cents: np.ndarray,
+        lines: tuple[int, int],
     ) -> None:
-        """Add the day's charges."""
+        """Add charges of lines in the range ``lines`` (first, end)."""
+        first, end = lines
         charged = cents > 0
-        key = line[charged] * len(CHARGE_TYPES) + charge_type[charged]
-        self.charges[-1] += np.bincount(
-            key, weights=cents[charged], minlength=len(self.charges[-1])
+        key = (line[charged] - first) * len(CHARGE_TYPES) + charge_type[charged]
+        width = len(CHARGE_TYPES)
+        self.charges[-1][first * width : end * width] += np.bincount(
+            key, weights=cents[charged], minlength=(end - first) * width
         )
+
+
+class Buffers:
+    """Named arrays reused from day to day (grown when needed, never shrunk).
+
+    A day's records run to hundreds of MiB; allocating them afresh every day costs
+    a page fault per page (large allocations are mapped and unmapped each time).
+    """
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, size: int, dtype: type, keep: int = 0) -> np.ndarray:
+        """The first ``size`` items of buffer ``name`` (growing keeps ``keep``)."""
+        array = self.arrays.get(name)
+        if array is None or len(array) < size:
+            capacity = size if array is None else max(size, len(array) * 3 // 2)
+            grown: np.ndarray = np.empty(capacity, dtype)
+            if array is not None and keep:
+                grown[:keep] = array[:keep]
+            self.arrays[name] = array = grown
+        return array[:size]
 
 
 class CdrWriter:
@@ -125,6 +181,8 @@ class CdrWriter:
         self.clock = clock_texts()
         self.charges = charge_texts()
         self.rows: dict[str, int] = {}
+        self.staging = Buffers()
+        self.merged = Buffers()
 
     def run(self, progress: Callable[[str, int, int], None] | None = None) -> int:
         """Write every day; returns the number of records."""
@@ -139,26 +197,88 @@ class CdrWriter:
         return self.next_id - 1
 
     def write_day(self, day: int) -> None:
-        """Generate, sort and write one day."""
-        rng = component_rng(self.config.seed, "cdr", day)
+        """Generate the day chunk by chunk, merge the chunks by time, write."""
         weekend = self.config.calendar.weekday(day) >= 5
         active, multiplier = self.active_lines(day, weekend)
-        blocks = [
-            self.outgoing(rng, day, weekend, active, multiplier),
-            self.incoming(rng, weekend, active, multiplier),
-            self.bursts(rng, day, active),
-        ]
-        block = concatenate(blocks)
-        order = time_order(block.second)
-        table = self.table(block, order, day)
+        day_rng = component_rng(self.config.seed, "cdr", day, 1)
+        roams_today = day_rng.random(self.book.n) < self.book.traveller
+        staged = 0
+        before = np.zeros(SECONDS_PER_DAY, np.int64)
+        for chunk, first in enumerate(range(0, len(active), LINES_PER_CHUNK)):
+            rng = component_rng(self.config.seed, "cdr", day, 2, chunk)
+            part = slice(first, first + LINES_PER_CHUNK)
+            lines = (int(active[part][0]), int(active[part][-1]) + 1)
+            blocks = [
+                self.outgoing(
+                    rng, day, weekend, active[part], multiplier[part], roams_today
+                ),
+                self.incoming(rng, weekend, active[part], multiplier[part]),
+                self.bursts(rng, day, active[part], lines),
+            ]
+            block = concatenate(blocks)
+            staged = self.stage(block, time_order(block.second), staged, before)
+        self.write_merged(day, staged, before)
+
+    def stage(
+        self, block: Block, order: np.ndarray, staged: int, before: np.ndarray
+    ) -> int:
+        """Append a chunk, in time order, to the day's staging columns.
+
+        ``rank`` is each record's place among the day's records of the same second
+        in the chunks staged so far; ``before`` counts them per second (updated).
+        """
+        n = len(order)
+        end = staged + n
+        served = self.book.msisdn[block.line]
+        columns = {
+            "caller": np.where(block.outgoing, served, block.other),
+            "callee": np.where(block.outgoing, block.other, served),
+            # Incoming records are dialled plainly: their kind is PLAIN.
+            "callee_kind": block.other_kind,
+            "record_type": block.record_type,
+            "call_type": block.call_type,
+            "second": block.second,
+            "duration": block.duration,
+            "volume": block.volume,
+            "cents": block.cents,
+            "cell": block.cell,
+            "roaming": block.roaming,
+        }
+        for name, values in columns.items():
+            target = self.staging.get(name, end, COLUMN_TYPES[name], keep=staged)
+            target[staged:end] = values[order]
+        second = self.staging.arrays["second"][staged:end]
+        per_second = np.bincount(second, minlength=SECONDS_PER_DAY)
+        first_of_second = np.cumsum(per_second) - per_second
+        rank = self.staging.get("rank", end, np.int64, keep=staged)
+        rank[staged:end] = np.arange(n) - first_of_second[second] + before[second]
+        before += per_second
+        return end
+
+    def write_merged(self, day: int, staged: int, per_second: np.ndarray) -> None:
+        """Merge the time-sorted chunks into one time-sorted day and write it."""
+        second = self.staging.arrays["second"][:staged]
+        starts = np.cumsum(per_second) - per_second
+        place = self.staging.get("rank", staged, np.int64)
+        place += starts[second]
+        merged = {}
+        for name, dtype in COLUMN_TYPES.items():
+            merged[name] = self.merged.get(name, staged, dtype)
+            merged[name][place] = self.staging.arrays[name][:staged]
         epoch = np.datetime64(int(self.config.calendar.epoch_day + day), "D")
         relative = f"cdr/{str(epoch)[:7]}/cdr_{str(epoch).replace('-', '')}.csv"
         path = self.silos / relative
         path.parent.mkdir(parents=True, exist_ok=True)
+        clock = self.day_clock(day)
         with path.open("wb") as sink:
             sink.write((",".join(CDR_COLUMNS) + "\n").encode("ascii"))
-            pa_csv.write_csv(table, sink, write_options=CDR_WRITE_OPTIONS)
-        self.rows[relative] = table.num_rows
+            for first in range(0, staged, SLICE_ROWS):
+                part = slice(first, min(first + SLICE_ROWS, staged))
+                rows = {name: values[part] for name, values in merged.items()}
+                pa_csv.write_csv(
+                    self.table(rows, clock), sink, write_options=CDR_WRITE_OPTIONS
+                )
+        self.rows[relative] = staged
 
     def active_lines(self, day: int, weekend: bool) -> tuple[np.ndarray, np.ndarray]:
         """Lines live today and their volume multiplier (rhythm, season, decline)."""
@@ -178,6 +298,7 @@ class CdrWriter:
         weekend: bool,
         active: np.ndarray,
         multiplier: np.ndarray,
+        roams_today: np.ndarray,
     ) -> Block:
         """Outgoing voice, SMS and data, charged against the plan's allowances."""
         book = self.book
@@ -196,7 +317,7 @@ class CdrWriter:
         other, call_type = self.callees(rng, line, record_type)
         duration = durations(rng, book, line, record_type, call_type)
         volume = data_volumes(rng, book, line, record_type)
-        roaming, cell = self.cells_of(rng, day, weekend, line, second)
+        roaming, cell = self.cells_of(rng, weekend, line, second, roams_today)
         block = Block(
             line,
             np.ones(n, bool),
@@ -215,7 +336,7 @@ class CdrWriter:
             cell,
             roaming,
         )
-        block.cents = self.charge(block, counts)
+        block.cents = self.charge(block, counts, (int(active[0]), int(active[-1]) + 1))
         return block
 
     def callees(
@@ -256,15 +377,13 @@ class CdrWriter:
     def cells_of(
         self,
         rng: np.random.Generator,
-        day: int,
         weekend: bool,
         line: np.ndarray,
         second: np.ndarray,
+        roams_today: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Roaming flag and serving cell: home, work (weekday office hours) or away."""
         book = self.book
-        day_rng = component_rng(self.config.seed, "cdr", day, 1)
-        roams_today = day_rng.random(book.n) < book.traveller
         roaming = roams_today[line]
         at_work = (
             ~weekend
@@ -279,10 +398,18 @@ class CdrWriter:
         )
         return roaming.astype(np.int8), cell
 
-    def charge(self, block: Block, counts: np.ndarray) -> np.ndarray:
-        """Price outgoing records: allowances first (in time order), then rates."""
+    def charge(
+        self, block: Block, counts: np.ndarray, lines: tuple[int, int]
+    ) -> np.ndarray:
+        """Price outgoing records: allowances first (in time order), then rates.
+
+        ``lines`` is the (first, end) range of the chunk's lines.
+        """
         book, ledger = self.book, self.ledger
         line, call_type = block.line, block.call_type
+        first, end = lines
+        local = line - first
+        included = book.included[first:end]
         minutes = -(-block.duration // 60)
         roaming = block.roaming == 1
         bundled_voice = ((call_type == LOCAL) | (call_type == LONG_DISTANCE)) & ~roaming
@@ -290,23 +417,23 @@ class CdrWriter:
             over_allowance(
                 np.where(bundled_voice, minutes, 0),
                 counts,
-                line,
-                ledger.used[:, 0],
-                book.included[:, 0],
+                local,
+                ledger.used[0, first:end],
+                included[:, 0],
             ),
             over_allowance(
                 (call_type == P2P).astype(np.float64),
                 counts,
-                line,
-                ledger.used[:, 1],
-                book.included[:, 1],
+                local,
+                ledger.used[1, first:end],
+                included[:, 1],
             ),
             over_allowance(
                 block.volume / 1_048_576,
                 counts,
-                line,
-                ledger.used[:, 2],
-                book.included[:, 2],
+                local,
+                ledger.used[2, first:end],
+                included[:, 2],
             ),
         ]
         cents = np.select(
@@ -334,7 +461,7 @@ class CdrWriter:
             6,
             charge_type,
         )
-        ledger.book(line, charge_type, cents)
+        ledger.book(line, charge_type, cents, lines)
         return cents
 
     def incoming(
@@ -387,7 +514,13 @@ class CdrWriter:
             np.zeros(n, np.int8),
         )
 
-    def bursts(self, rng: np.random.Generator, day: int, active: np.ndarray) -> Block:
+    def bursts(
+        self,
+        rng: np.random.Generator,
+        day: int,
+        active: np.ndarray,
+        lines: tuple[int, int],
+    ) -> Block:
         """International-burst fraud: many long calls to premium-rate destinations."""
         book = self.book
         bursting = active[
@@ -403,7 +536,7 @@ class CdrWriter:
         ] * 10**8 + rng.integers(0, 10**8, n)
         duration = rng.lognormal(6.0, 0.5, n).astype(np.int64).clip(30, 7200)
         cents = -(-duration // 60) * 800
-        self.ledger.book(line, np.full(n, 2), cents)
+        self.ledger.book(line, np.full(n, 2), cents, lines)
         second = rng.integers(0, SECONDS_PER_DAY, n).astype(np.int32)
         return Block(
             line,
@@ -431,33 +564,28 @@ class CdrWriter:
             return money(cents)
         return self.charges.take(pa.array(cents))
 
-    def table(self, block: Block, order: np.ndarray, day: int) -> pa.Table:
-        """Arrow table of the day's records in time order."""
-        book = self.book
-        line = block.line[order]
-        outgoing = pa.array(block.outgoing[order])
-        served = names.as_text(book.msisdn[line])
-        other = other_text(block.other[order], block.other_kind[order])
-        n = len(order)
+    def table(self, rows: dict[str, np.ndarray], clock: pa.Array) -> pa.Table:
+        """Arrow table of a slice of the day's records (already in time order).
+
+        The caller is always plain digits (our subscriber, or an off-net caller);
+        the callee may be dialled abroad or be the data APN.
+        """
+        n = len(rows["second"])
         table = pa.table(
             {
                 "cdr_id": pa.array(
                     np.arange(self.next_id, self.next_id + n, dtype=np.int64)
                 ),
-                "record_type": pa.array(RECORD_TYPES).take(
-                    pa.array(block.record_type[order])
-                ),
-                "call_type": pa.array(CALL_TYPES).take(
-                    pa.array(block.call_type[order])
-                ),
-                "caller": pc.if_else(outgoing, served, other),
-                "callee": pc.if_else(outgoing, other, served),
-                "start_time": self.day_clock(day).take(pa.array(block.second[order])),
-                "duration_s": pa.array(block.duration[order]),
-                "bytes": pa.array(block.volume[order]),
-                "charge": self.charge_column(block.cents[order]),
-                "cell_id": self.cells.take(pa.array(block.cell[order])),
-                "roaming": FLAGS.take(pa.array(block.roaming[order])),
+                "record_type": RECORD_TYPE_TEXTS.take(pa.array(rows["record_type"])),
+                "call_type": CALL_TYPE_TEXTS.take(pa.array(rows["call_type"])),
+                "caller": names.as_text(rows["caller"]),
+                "callee": other_text(rows["callee"], rows["callee_kind"]),
+                "start_time": clock.take(pa.array(rows["second"])),
+                "duration_s": pa.array(rows["duration"]),
+                "bytes": pa.array(rows["volume"]),
+                "charge": self.charge_column(rows["cents"]),
+                "cell_id": self.cells.take(pa.array(rows["cell"])),
+                "roaming": pa.array(rows["roaming"]),
             }
         )
         self.next_id += n
@@ -594,6 +722,10 @@ def time_order(second: np.ndarray) -> np.ndarray:
 def other_text(number: np.ndarray, kind: np.ndarray) -> pa.Array:
     """The other party as dialled: digits, ``00`` + digits abroad, or the APN."""
     digits = names.as_text(number)
-    prefix = pa.array(["", "00", ""]).take(pa.array(kind))
-    dialled = pc.binary_join_element_wise(prefix, digits, "")
-    return pc.if_else(pa.array(kind == APN), pa.scalar("cmnet"), dialled)
+    special = kind != PLAIN
+    rows = np.flatnonzero(special)
+    if not len(rows):
+        return digits
+    abroad = names.join("00", names.as_text(number[rows]))
+    dialled = pc.if_else(pa.array(kind[rows] == APN), pa.scalar("cmnet"), abroad)
+    return pc.replace_with_mask(digits, pa.array(special), dialled)
