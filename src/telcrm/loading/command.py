@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from telcrm.loading.reading import SiloFileError
@@ -19,13 +22,9 @@ console = Console()
 def run_load(silos: Path, *, encoding: str | None = None) -> LoadReport:
     if not silos.is_dir():
         raise SystemExit(f"{silos}: not a directory of silo files")
-    with console.status("Loading silos...") as status:
+    with file_progress() as progress:
         try:
-            report = silos_load(
-                silos,
-                encoding=encoding,
-                progress=lambda path, rows: status.update(f"{path}: {rows:,} rows"),
-            )
+            report = silos_load(silos, encoding=encoding, progress=progress)
         except SiloFileError as error:
             raise SystemExit(f"Nothing was loaded: {error}") from error
     print_report(report)
@@ -35,6 +34,25 @@ def run_load(silos: Path, *, encoding: str | None = None) -> LoadReport:
         report.write_rejections(path)
         console.print(f"{len(report.rejections):,} rejected rows kept in {path}")
     return report
+
+
+@contextmanager
+def file_progress() -> Iterator[Callable[[str, int], None]]:
+    """One progress line per silo file, counting the rows read so far."""
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} rows"),
+    )
+    tasks: dict[str, TaskID] = {}
+    with Progress(*columns, console=console, transient=True) as progress:
+
+        def advance(path: str, rows: int) -> None:
+            if path not in tasks:
+                tasks[path] = progress.add_task(path, total=None)
+            progress.update(tasks[path], completed=rows)
+
+        yield advance
 
 
 def print_report(report: LoadReport) -> None:

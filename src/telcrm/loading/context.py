@@ -32,7 +32,7 @@ class LoadContext:
     ) -> Iterator[tuple[int, dict[str, str]]]:
         for line, row in self.source.rows(relpath, columns=columns):
             file_report.read += 1
-            if self.progress and file_report.read % 5000 == 0:
+            if self.progress and file_report.read % 2000 in (1, 0):
                 self.progress(relpath, file_report.read)
             yield line, row
 
