@@ -32,7 +32,10 @@ class LoadContext:
     ) -> Iterator[tuple[int, dict[str, str]]]:
         for line, row in self.source.rows(relpath, columns=columns):
             file_report.read += 1
-            if self.progress and file_report.read % 2000 in (1, 0):
+            # Report on the first row (a file appears at once), then every 2,000.
+            if self.progress and (
+                file_report.read == 1 or file_report.read % 2000 == 0
+            ):
                 self.progress(relpath, file_report.read)
             yield line, row
 
