@@ -15,9 +15,11 @@ that are reused from day to day, and written in slices with Arrow's CSV writer.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -278,6 +280,7 @@ class CdrWriter:
                 pa_csv.write_csv(
                     self.table(rows, clock), sink, write_options=CDR_WRITE_OPTIONS
                 )
+                release_written(sink)
         self.rows[relative] = staged
 
     def active_lines(self, day: int, weekend: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -590,6 +593,21 @@ class CdrWriter:
         )
         self.next_id += n
         return table
+
+
+def release_written(sink: BinaryIO) -> None:
+    """Let the kernel drop the file's pages from the page cache once written back.
+
+    A month of CDRs is tens of GB: kept in the page cache, every page written is a
+    fresh page of memory, and on a virtual machine that hands freed memory back to the
+    host a costly one (2.5 s of system time per GB written, against 0.4 s when the
+    pages are released as the file grows and reused). ``POSIX_FADV_DONTNEED`` starts
+    the write-back of dirty pages and drops the clean ones; the data stays on disk.
+    """
+    if not hasattr(os, "posix_fadvise"):
+        return
+    sink.flush()
+    os.posix_fadvise(sink.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 def strangers(rng: np.random.Generator, n: int) -> np.ndarray:
