@@ -48,6 +48,8 @@ def run_child(args: argparse.Namespace) -> None:
         "cdr_rows": report.cdr_rows,
         "elapsed_s": report.elapsed_s,
         "cpu_s": time.process_time() - began,
+        "user_s": usage.ru_utime,
+        "system_s": usage.ru_stime,
         "rows": sum(report.rows.values()),
         "peak_rss_mib": usage.ru_maxrss / 1024,
     }
@@ -125,6 +127,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"rows in all files      {int(figures['rows']):,}")
     print(f"elapsed (wall)         {figures['elapsed_s']:.1f} s")
     print(f"CPU time               {figures['cpu_s']:.1f} s")
+    user, system = figures["user_s"], figures["system_s"]
+    print(f"  user / system        {user:.1f} s / {system:.1f} s")
     print(f"CDR rows/s (wall)      {rate:,.0f}")
     print(f"CDR rows per CPU-s     {figures['cdr_rows'] / figures['cpu_s']:,.0f}")
     print(f"peak memory (child)    {figures['peak_rss_mib']:,.0f} MiB")
