@@ -20,17 +20,10 @@ from telcrm.customers.models import Consent, DoNotCallEntry, Interaction
 from telcrm.parties.models import ContactMedium
 from telcrm.parties.services import party_individual_create
 from telcrm.users.models import User
+from telcrm.users.services import DOMAIN_APPS
 
 pytestmark = pytest.mark.django_db
-OUR_APPS = {
-    "users",
-    "parties",
-    "catalog",
-    "customers",
-    "accounts",
-    "inventory",
-    "billing",
-}
+OUR_APPS = set(DOMAIN_APPS)
 ID = resident_id(datetime.date(1988, 8, 8), seq=17)
 
 
