@@ -1,4 +1,4 @@
-"""State shared by the loaders of one run: the source, the report, the key maps."""
+"""State shared by the loaders of one run: the source, the accounting, the zone."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ Progress = Callable[[str, int], None]
 
 @dataclass
 class LoadContext:
-    """One load run. Key maps translate silo ids into database ids as files load."""
+    """One load run: where rows come from, where their fate is counted, and the
+    operator's time zone that silo times are read in."""
 
     source: SiloSource
     report: LoadReport = field(default_factory=LoadReport)
