@@ -52,18 +52,21 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _scan(path: Path, encoding: str) -> tuple[str, bool]:
-    """One pass over the bytes: the sha256 and whether the file must be transcoded.
+def _scan(path: Path, encoding: str) -> tuple[str, bool, int]:
+    """One pass over the bytes: sha256, whether to transcode, number of data lines.
 
     Only valid UTF-8 without a byte-order mark is read by DuckDB as it is.
     """
     digest = hashlib.sha256()
     clean = _is_utf8(encoding)
     decoder = codecs.getincrementaldecoder("utf-8")()
+    newlines, last = 0, b"\n"
     with path.open("rb") as handle:
         first = True
         while chunk := handle.read(CHUNK_BYTES):
             digest.update(chunk)
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
             if clean and first and chunk.startswith(codecs.BOM_UTF8):
                 clean = False
             first = False
@@ -77,7 +80,8 @@ def _scan(path: Path, encoding: str) -> tuple[str, bool]:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             clean = False
-    return digest.hexdigest(), not clean
+    lines = newlines + (0 if last == b"\n" else 1)
+    return digest.hexdigest(), not clean, lines - 1
 
 
 def _check_header(path: Path, encoding: str) -> None:
@@ -196,10 +200,100 @@ def _publish(staging: Path, store_cdr: Path, name: str) -> None:
             os.replace(staged, target)
 
 
+COLUMNS_SQL = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in CDR_COLUMNS) + "}"
+
+
+def _read_typed_sql(source: Path, ok_sql: str) -> str:
+    """The file's rows with typed casts (``t_<column>``) and the all-valid flag."""
+    return f"""
+        SELECT *, {ok_sql} AS ok FROM (
+            SELECT *,
+                TRY_CAST(cdr_id AS BIGINT) AS t_cdr_id,
+                TRY_CAST(start_time AS TIMESTAMP) AS t_start_time,
+                TRY_CAST(duration_s AS INTEGER) AS t_duration_s,
+                TRY_CAST(bytes AS BIGINT) AS t_bytes,
+                TRY_CAST(charge AS DECIMAL(12,2)) AS t_charge
+            FROM read_csv({_quote(str(source))}, header = true,
+                columns = {COLUMNS_SQL}, auto_detect = false, delim = ',',
+                quote = '', escape = '', store_rejects = true)
+        )
+    """  # noqa: S608 (paths are quoted, the rest is constant)
+
+
+def _ingest_clean(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    data_lines: int,
+    scratch: Path,
+    store: Path,
+    name: str,
+) -> CdrFileReport | None:
+    """The fast path: one pass from CSV to Parquet, kept only if the file was clean.
+
+    Valid rows go straight to the staged day files. The file was clean when every
+    line became a written row (no rejected line, no failed check) and no ``cdr_id``
+    repeats, within the file or against the store; otherwise ``None``, and the caller
+    takes the full path, which locates and quarantines each broken row.
+    """
+    con.execute("DROP TABLE IF EXISTS reject_errors")
+    con.execute("DROP TABLE IF EXISTS reject_scans")
+    ok_sql, _, _ = _validation_sql(transcoded=False)
+    staging = scratch / "clean"
+    written = con.execute(
+        f"""
+        COPY (
+            SELECT t_cdr_id AS cdr_id, record_type, call_type, caller, callee,
+                t_start_time AS start_time, t_duration_s AS duration_s,
+                t_bytes AS bytes, t_charge AS charge, cell_id,
+                roaming = '1' AS roaming, CAST(t_start_time AS DATE) AS day
+            FROM ({_read_typed_sql(path, ok_sql)})
+            WHERE ok
+        ) TO {_quote(str(staging))}
+        (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN 'data_{{i}}')
+        """  # noqa: S608 (paths are quoted, the rest is constant)
+    ).fetchone()
+    rejected = con.execute("SELECT count(*) FROM reject_errors").fetchone()
+    assert written is not None and rejected is not None
+    loaded = int(written[0])
+    if int(rejected[0]) or loaded != data_lines:
+        shutil.rmtree(staging, ignore_errors=True)
+        return None
+    staged = sorted(str(p) for p in staging.glob("day=*/*.parquet"))
+    if staged:
+        existing = [
+            str(p)
+            for day_dir in staging.glob("day=*")
+            for p in sorted((store / "cdr" / day_dir.name).glob("part-*.parquet"))
+        ]
+        repeats = con.execute(
+            "SELECT count(*) - count(DISTINCT cdr_id) FROM read_parquet(?)", [staged]
+        ).fetchone()
+        assert repeats is not None
+        clashes = 0
+        if existing and not repeats[0]:
+            found = con.execute(
+                """
+                SELECT count(*) FROM read_parquet(?, hive_partitioning = true) s
+                SEMI JOIN read_parquet(?, hive_partitioning = true) t
+                    ON t.cdr_id = s.cdr_id AND t.day = s.day
+                """,
+                [staged, existing],
+            ).fetchone()
+            assert found is not None
+            clashes = int(found[0])
+        if repeats[0] or clashes:
+            shutil.rmtree(staging, ignore_errors=True)
+            return None
+        _publish(staging, store / "cdr", name)
+    return CdrFileReport(
+        path=path, read=loaded, loaded=loaded, quarantined=0, duplicates=0
+    )
+
+
 def _ingest_one(
     con: duckdb.DuckDBPyConnection, path: Path, store: Path, encoding: str
 ) -> CdrFileReport:
-    digest, transcode = _scan(path, encoding)
+    digest, transcode, data_lines = _scan(path, encoding)
     name = digest[:16]
     store_cdr = store / "cdr"
     quarantine_dir = store / "quarantine" / "cdr"
@@ -209,6 +303,10 @@ def _ingest_one(
         scratch = Path(scratch_name)
         with _utf8_source(path, encoding, transcode, scratch) as source:
             columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in CDR_COLUMNS) + "}"
+            if not transcode:
+                report = _ingest_clean(con, path, data_lines, scratch, store, name)
+                if report is not None:
+                    return report
             con.execute("DROP TABLE IF EXISTS reject_errors")
             con.execute("DROP TABLE IF EXISTS reject_scans")
             ok_sql, field_sql, reason_sql = _validation_sql(source != path)
