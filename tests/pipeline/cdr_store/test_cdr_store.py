@@ -171,3 +171,40 @@ def test_a_file_with_the_wrong_header_is_refused_before_anything_is_written(
         f"{wrong}: not a CDR file (header 'cust_no,name', expected '{HEADER}')"
     )
     assert not store.exists()
+
+
+def test_a_repeated_line_in_a_generated_file_is_skipped_as_a_duplicate(
+    cdr_files: list[Path], tmp_path: Path
+) -> None:
+    source = cdr_files[0]
+    text = source.read_text(encoding="utf-8")
+    second_line = text.splitlines()[1]
+    path = tmp_path / source.name
+    path.write_text(text + second_line + "\n", encoding="utf-8")
+    store = tmp_path / "store"
+    [report] = ingest_cdr_files([path], store)
+    rows = data_lines(source)
+    assert report == CdrFileReport(
+        path=path, read=rows + 1, loaded=rows, quarantined=0, duplicates=1
+    )
+    assert not (store / "quarantine").exists()
+    clean = ingest_cdr_files([source], tmp_path / "clean")
+    assert clean[0].loaded == rows
+    assert (
+        query(
+            "SELECT * FROM read_parquet(?) EXCEPT ALL SELECT * FROM read_parquet(?)",
+            f"{store}/cdr/*/*.parquet",
+            f"{tmp_path}/clean/cdr/*/*.parquet",
+        )
+        == []
+    )
+
+
+def test_a_utf8_file_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    path = tmp_path / "cdr_20260601.csv"
+    text = HEADER + "\n" + GOOD.format(id=1) + "\n" + GOOD.format(id=2) + "\n"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    [report] = ingest_cdr_files([path], tmp_path / "store")
+    assert report == CdrFileReport(
+        path=path, read=2, loaded=2, quarantined=0, duplicates=0
+    )
