@@ -55,33 +55,22 @@ def _quote(text: str) -> str:
 def _scan(path: Path, encoding: str) -> tuple[str, bool, int]:
     """One pass over the bytes: sha256, whether to transcode, number of data lines.
 
-    Only valid UTF-8 without a byte-order mark is read by DuckDB as it is.
+    UTF-8 without a byte-order mark is read by DuckDB as it is (DuckDB rejects a line
+    with invalid UTF-8, naming the column); anything else is transcoded first.
     """
     digest = hashlib.sha256()
-    clean = _is_utf8(encoding)
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    newlines, last = 0, b"\n"
+    newlines, last, bom = 0, b"\n", False
     with path.open("rb") as handle:
         first = True
         while chunk := handle.read(CHUNK_BYTES):
+            if first:
+                bom = chunk.startswith(codecs.BOM_UTF8)
+                first = False
             digest.update(chunk)
             newlines += chunk.count(b"\n")
             last = chunk[-1:]
-            if clean and first and chunk.startswith(codecs.BOM_UTF8):
-                clean = False
-            first = False
-            if clean:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    clean = False
-    if clean:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            clean = False
     lines = newlines + (0 if last == b"\n" else 1)
-    return digest.hexdigest(), not clean, lines - 1
+    return digest.hexdigest(), bom or not _is_utf8(encoding), lines - 1
 
 
 def _check_header(path: Path, encoding: str) -> None:
@@ -346,8 +335,14 @@ def _ingest_one(
             con.execute(
                 """
                 CREATE OR REPLACE TEMP TABLE rejected AS
-                SELECT CAST(line AS BIGINT) AS line, '(line)' AS field,
-                    any_value(error_type) AS error_type,
+                SELECT CAST(line AS BIGINT) AS line,
+                    CASE WHEN bool_or(error_type = 'INVALID ENCODING')
+                        THEN min_by(column_name, column_idx)
+                            FILTER (WHERE error_type = 'INVALID ENCODING')
+                        ELSE '(line)' END AS field,
+                    CASE WHEN bool_or(error_type = 'INVALID ENCODING')
+                        THEN 'INVALID ENCODING'
+                        ELSE any_value(error_type) END AS error_type,
                     any_value(error_message) AS message,
                     any_value(csv_line) AS raw_line
                 FROM reject_errors GROUP BY line
@@ -479,9 +474,12 @@ def _ingest_one(
                         UNION ALL
                         SELECT line, field,
                             CASE error_type
-                                WHEN 'MISSING COLUMNS' THEN 'wrong column count'
-                                WHEN 'TOO MANY COLUMNS' THEN 'wrong column count'
-                                ELSE 'malformed line' END || ': ' || message,
+                                WHEN 'INVALID ENCODING' THEN 'undecodable bytes'
+                                WHEN 'MISSING COLUMNS'
+                                    THEN 'wrong column count: ' || message
+                                WHEN 'TOO MANY COLUMNS'
+                                    THEN 'wrong column count: ' || message
+                                ELSE 'malformed line: ' || message END,
                             raw_line
                         FROM rejected
                     )

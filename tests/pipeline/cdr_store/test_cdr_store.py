@@ -208,3 +208,19 @@ def test_a_utf8_file_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
     assert report == CdrFileReport(
         path=path, read=2, loaded=2, quarantined=0, duplicates=0
     )
+
+
+def test_undecodable_bytes_are_quarantined_in_a_utf8_file(tmp_path: Path) -> None:
+    path = tmp_path / "cdr_20260601.csv"
+    good = (HEADER + "\n" + GOOD.format(id=1) + "\n").encode("utf-8")
+    broken = GOOD.format(id=2).replace(",c-1,", ",c\xff1,").encode("latin-1")
+    path.write_bytes(good + broken + b"\n" + GOOD.format(id=3).encode() + b"\n")
+    [report] = ingest_cdr_files([path], tmp_path / "store")
+    assert report == CdrFileReport(
+        path=path, read=3, loaded=2, quarantined=1, duplicates=0
+    )
+    rows = query(
+        "SELECT line, field, reason FROM read_parquet(?)",
+        f"{tmp_path}/store/quarantine/cdr/*.parquet",
+    )
+    assert rows == [(3, "cell_id", "undecodable bytes")]
