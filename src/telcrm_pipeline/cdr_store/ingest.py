@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -547,5 +547,12 @@ def ingest_cdr_files(
             reports.append(_ingest_one(con, Path(path), Path(store), encoding))
     finally:
         con.close()
-        shutil.rmtree(Path(store) / ".work", ignore_errors=True)
+        _remove_if_empty(Path(store) / ".work")
     return reports
+
+
+def _remove_if_empty(work: Path) -> None:
+    # Each file's scratch directory removes itself; the shared parent goes only when
+    # empty, because another run may be ingesting into the same store right now.
+    with suppress(OSError):
+        work.rmdir()

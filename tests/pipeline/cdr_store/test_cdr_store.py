@@ -224,3 +224,13 @@ def test_undecodable_bytes_are_quarantined_in_a_utf8_file(tmp_path: Path) -> Non
         f"{tmp_path}/store/quarantine/cdr/*.parquet",
     )
     assert rows == [(3, "cell_id", "undecodable bytes")]
+
+
+def test_it_leaves_another_runs_scratch_files_alone(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    other_run = store / ".work" / "another-run-in-progress"
+    other_run.mkdir(parents=True)
+
+    ingest_cdr_files([], store)
+
+    assert other_run.is_dir()
