@@ -113,8 +113,7 @@ def new_broadband_customer(row: dict[str, str], status: str) -> Customer:
         ),
         source_id=required(row, "bb_cust_id"),
     )
-    for instance in (record.party, record.detail, record.customer):
-        validate_fields(instance, exclude=("party",))
+    record.validate()
     record.save(SourceSystem.BROADBAND)
     phone = optional(row, "phone")
     if phone:

@@ -50,6 +50,11 @@ class CustomerRecord:
     customer: Customer
     source_id: str
 
+    def validate(self) -> None:
+        """Field validators of all three rows (the party link is set when saving)."""
+        for instance in (self.party, self.detail, self.customer):
+            validate_fields(instance, exclude=("party",))
+
     def forget_ids(self) -> None:
         """Make the rows new again after a rolled-back bulk insert gave them ids."""
         for instance in (self.party, self.detail, self.customer):
@@ -104,8 +109,7 @@ def build_customer(row: dict[str, str], managers: dict[str, int]) -> CustomerRec
         ),
         source_id=required(row, "cust_no"),
     )
-    for instance in (record.party, record.detail, record.customer):
-        validate_fields(instance, exclude=("party",))
+    record.validate()
     return record
 
 
