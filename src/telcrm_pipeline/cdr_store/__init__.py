@@ -1,6 +1,7 @@
 """The CDR store: CDR CSV files validated with DuckDB into day-partitioned Parquet.
 
-See ``docs/cdr-store.md`` for the layout, the validation rules and the quarantine.
+See ``docs/cdr-store.md`` for the layout, the validation rules, the quarantine, the
+journal that publishes each batch all at once, and the usage summaries.
 """
 
 from __future__ import annotations
@@ -10,5 +11,14 @@ from telcrm_pipeline.cdr_store.ingest import (
     CdrFileReport,
     ingest_cdr_files,
 )
+from telcrm_pipeline.cdr_store.journal import recover_store
+from telcrm_pipeline.cdr_store.reader import cdr_parquet_files, open_store
 
-__all__ = ["CdrFileError", "CdrFileReport", "ingest_cdr_files"]
+__all__ = [
+    "CdrFileError",
+    "CdrFileReport",
+    "cdr_parquet_files",
+    "ingest_cdr_files",
+    "open_store",
+    "recover_store",
+]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -20,6 +19,13 @@ from pathlib import Path
 
 import duckdb
 
+from telcrm_pipeline.cdr_store.journal import (
+    fsync_dir,
+    fsync_file,
+    publish,
+    recover_store,
+)
+from telcrm_pipeline.cdr_store.reader import store_files
 from telcrm_pipeline.silo_contract import CDR_COLUMNS
 
 CHUNK_BYTES = 16 * 1024 * 1024
@@ -39,13 +45,18 @@ class CdrFileError(ValueError):
 
 @dataclass(frozen=True)
 class CdrFileReport:
-    """The accounting of one file: ``read == loaded + quarantined + duplicates``."""
+    """The accounting of one file: ``read == loaded + quarantined + duplicates``.
+
+    ``days`` are the days (YYYY-MM-DD, sorted) where the file loaded rows: the day
+    partitions whose usage summaries are now out of date (``summarise_days``).
+    """
 
     path: Path
     read: int
     loaded: int
     quarantined: int
     duplicates: int
+    days: tuple[str, ...] = ()
 
 
 def _quote(text: str) -> str:
@@ -174,19 +185,30 @@ RAW_LINE = (
 )
 
 
-def _publish(staging: Path, store_cdr: Path, name: str) -> None:
-    """Move each staged day file into place with one atomic rename."""
+def _day_moves(
+    staging: Path, store_cdr: Path, name: str
+) -> tuple[list[tuple[Path, Path]], tuple[str, ...]]:
+    """Where each staged day file goes (each made durable first), and the days."""
+    moves: list[tuple[Path, Path]] = []
+    days: list[str] = []
     for day_dir in sorted(staging.glob("day=*")):
         files = sorted(day_dir.glob("*.parquet"))
+        if not files:
+            continue
+        days.append(day_dir.name.removeprefix("day="))
         target_dir = store_cdr / day_dir.name
-        target_dir.mkdir(parents=True, exist_ok=True)
+        taken = {target.name for target in target_dir.glob("part-*.parquet")}
         for number, staged in enumerate(files):
             suffix = "" if number == 0 else f"-{number}"
-            target = target_dir / f"part-{name}{suffix}.parquet"
-            while target.exists():
+            target = f"part-{name}{suffix}.parquet"
+            while target in taken:
                 number += len(files)
-                target = target_dir / f"part-{name}-{number}.parquet"
-            os.replace(staged, target)
+                target = f"part-{name}-{number}.parquet"
+            taken.add(target)
+            fsync_file(staged)
+            moves.append((staged, target_dir / target))
+        fsync_dir(day_dir)
+    return moves, tuple(days)
 
 
 COLUMNS_SQL = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in CDR_COLUMNS) + "}"
@@ -248,12 +270,13 @@ def _ingest_clean(
         shutil.rmtree(staging, ignore_errors=True)
         return None
     staged = sorted(str(p) for p in staging.glob("day=*/*.parquet"))
+    days: tuple[str, ...] = ()
     if staged:
-        existing = [
-            str(p)
-            for day_dir in staging.glob("day=*")
-            for p in sorted((store / "cdr" / day_dir.name).glob("part-*.parquet"))
-        ]
+        existing = store_files(
+            store,
+            "cdr",
+            [d.name.removeprefix("day=") for d in staging.glob("day=*")],
+        )
         repeats = con.execute(
             "SELECT count(*) - count(DISTINCT cdr_id) FROM read_parquet(?)", [staged]
         ).fetchone()
@@ -273,9 +296,10 @@ def _ingest_clean(
         if repeats[0] or clashes:
             shutil.rmtree(staging, ignore_errors=True)
             return None
-        _publish(staging, store / "cdr", name)
+        moves, days = _day_moves(staging, store / "cdr", name)
+        publish(store, moves, name=name, scratch=scratch)
     return CdrFileReport(
-        path=path, read=loaded, loaded=loaded, quarantined=0, duplicates=0
+        path=path, read=loaded, loaded=loaded, quarantined=0, duplicates=0, days=days
     )
 
 
@@ -288,7 +312,9 @@ def _ingest_one(
     quarantine_dir = store / "quarantine" / "cdr"
     work = store / ".work"
     work.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=work, prefix=f"{name}-") as scratch_name:
+    with tempfile.TemporaryDirectory(
+        dir=work, prefix=f"{name}-", ignore_cleanup_errors=True
+    ) as scratch_name:
         scratch = Path(scratch_name)
         with _utf8_source(path, encoding, transcode, scratch) as source:
             columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in CDR_COLUMNS) + "}"
@@ -408,11 +434,7 @@ def _ingest_one(
                 "WHERE field IS NULL"
             ).fetchall()
         ]
-        existing = [
-            str(p)
-            for day in days
-            for p in sorted((store_cdr / f"day={day}").glob("part-*.parquet"))
-        ]
+        existing = store_files(store, "cdr", days) if days else []
         if existing:
             files = "[" + ", ".join(map(_quote, existing)) + "]"
             con.execute(
@@ -462,8 +484,8 @@ def _ingest_one(
         assert counts is not None
         parsed, malformed, invalid, duplicates = (int(v) for v in counts)
         quarantined = malformed + invalid
+        moves: list[tuple[Path, Path]] = []
         if quarantined:
-            quarantine_dir.mkdir(parents=True, exist_ok=True)
             staged_quarantine = scratch / "quarantine.parquet"
             con.execute(
                 f"""
@@ -487,9 +509,15 @@ def _ingest_one(
                 ) TO {_quote(str(staged_quarantine))} (FORMAT parquet)
                 """  # noqa: S608 (paths are quoted, the rest is constant)
             )
-            os.replace(staged_quarantine, quarantine_dir / f"part-{name}.parquet")
+            fsync_file(staged_quarantine)
+            fsync_dir(scratch)
+            moves.append((staged_quarantine, quarantine_dir / f"part-{name}.parquet"))
+        loaded_days: tuple[str, ...] = ()
         if staging.exists():
-            _publish(staging, store_cdr, name)
+            day_moves, loaded_days = _day_moves(staging, store_cdr, name)
+            moves += day_moves
+        # The quarantine file and every day file appear together, or none of them.
+        publish(store, moves, name=name, scratch=scratch)
         loaded = parsed - invalid - duplicates
         con.execute("DROP VIEW IF EXISTS staged")
         for table in (
@@ -508,6 +536,7 @@ def _ingest_one(
         loaded=loaded,
         quarantined=quarantined,
         duplicates=duplicates,
+        days=loaded_days,
     )
 
 
@@ -539,6 +568,7 @@ def ingest_cdr_files(
     """
     for path in paths:
         _check_header(Path(path), encoding)
+    recover_store(Path(store))
     reports: list[CdrFileReport] = []
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")

@@ -25,8 +25,19 @@ def data_lines(path: Path) -> int:
         return sum(1 for _ in handle) - 1
 
 
+def day_of(path: Path) -> str:
+    """``cdr_20260601.csv`` -> ``2026-06-01``."""
+    stamp = path.stem.removeprefix("cdr_")
+    return f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:]}"
+
+
 def store_files(store: Path) -> list[str]:
-    return sorted(str(p.relative_to(store)) for p in store.rglob("*") if p.is_file())
+    """The store's data files (not the journal's lock file)."""
+    return sorted(
+        str(p.relative_to(store))
+        for p in store.rglob("*")
+        if p.is_file() and ".journal" not in p.parts
+    )
 
 
 def assert_accounting(reports: list[CdrFileReport]) -> None:
@@ -45,6 +56,7 @@ def test_clean_files_load_every_row_typed_by_day(
         assert report.loaded == report.read
         assert report.quarantined == 0
         assert report.duplicates == 0
+        assert report.days == (day_of(path),)
     assert not (tmp_path / "quarantine").exists()
     glob = str(tmp_path / "cdr" / "*" / "*.parquet")
     types = query("DESCRIBE SELECT * FROM read_parquet(?)", glob)
@@ -87,6 +99,7 @@ def test_reingest_loads_nothing_twice(cdr_files: list[Path], tmp_path: Path) -> 
         assert after.loaded == 0
         assert after.duplicates == before.read
         assert after.quarantined == 0
+        assert after.days == ()
     assert store_files(tmp_path) == files
     assert len(files) == 3
 
@@ -115,7 +128,7 @@ def test_each_kind_of_bad_row_is_quarantined_with_line_field_reason(
     store = tmp_path / "store"
     [report] = ingest_cdr_files([path], store)
     assert report == CdrFileReport(
-        path=path, read=13, loaded=3, quarantined=9, duplicates=1
+        path=path, read=13, loaded=3, quarantined=9, duplicates=1, days=("2026-06-01",)
     )
     rows = query(
         "SELECT file, line, field, reason, raw_line FROM read_parquet(?) ORDER BY line",
@@ -150,7 +163,7 @@ def test_undecodable_bytes_are_quarantined_in_a_gbk_file(tmp_path: Path) -> None
     path.write_bytes(body)
     [report] = ingest_cdr_files([path], tmp_path / "store", encoding="gbk")
     assert report == CdrFileReport(
-        path=path, read=2, loaded=1, quarantined=1, duplicates=0
+        path=path, read=2, loaded=1, quarantined=1, duplicates=0, days=("2026-06-01",)
     )
     rows = query(
         "SELECT line, field, reason FROM read_parquet(?)",
@@ -185,7 +198,12 @@ def test_a_repeated_line_in_a_generated_file_is_skipped_as_a_duplicate(
     [report] = ingest_cdr_files([path], store)
     rows = data_lines(source)
     assert report == CdrFileReport(
-        path=path, read=rows + 1, loaded=rows, quarantined=0, duplicates=1
+        path=path,
+        read=rows + 1,
+        loaded=rows,
+        quarantined=0,
+        duplicates=1,
+        days=(day_of(source),),
     )
     assert not (store / "quarantine").exists()
     clean = ingest_cdr_files([source], tmp_path / "clean")
@@ -206,7 +224,7 @@ def test_a_utf8_file_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     [report] = ingest_cdr_files([path], tmp_path / "store")
     assert report == CdrFileReport(
-        path=path, read=2, loaded=2, quarantined=0, duplicates=0
+        path=path, read=2, loaded=2, quarantined=0, duplicates=0, days=("2026-06-01",)
     )
 
 
@@ -217,7 +235,7 @@ def test_undecodable_bytes_are_quarantined_in_a_utf8_file(tmp_path: Path) -> Non
     path.write_bytes(good + broken + b"\n" + GOOD.format(id=3).encode() + b"\n")
     [report] = ingest_cdr_files([path], tmp_path / "store")
     assert report == CdrFileReport(
-        path=path, read=3, loaded=2, quarantined=1, duplicates=0
+        path=path, read=3, loaded=2, quarantined=1, duplicates=0, days=("2026-06-01",)
     )
     rows = query(
         "SELECT line, field, reason FROM read_parquet(?)",
