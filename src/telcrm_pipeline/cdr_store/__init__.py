@@ -13,12 +13,15 @@ from telcrm_pipeline.cdr_store.ingest import (
 )
 from telcrm_pipeline.cdr_store.journal import recover_store
 from telcrm_pipeline.cdr_store.reader import cdr_parquet_files, open_store
+from telcrm_pipeline.cdr_store.summaries import line_month_usage, summarise_days
 
 __all__ = [
     "CdrFileError",
     "CdrFileReport",
     "cdr_parquet_files",
     "ingest_cdr_files",
+    "line_month_usage",
     "open_store",
     "recover_store",
+    "summarise_days",
 ]
