@@ -12,7 +12,8 @@ import codecs
 import hashlib
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,25 +64,22 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _scan(path: Path, encoding: str) -> tuple[str, bool, int]:
-    """One pass over the bytes: sha256, whether to transcode, number of data lines.
-
-    UTF-8 without a byte-order mark is read by DuckDB as it is (DuckDB rejects a line
-    with invalid UTF-8, naming the column); anything else is transcoded first.
-    """
+def _sha256(path: Path) -> str:
+    """The file's sha256 (names its output files). Run in a thread beside DuckDB:
+    ``hashlib`` releases the GIL on large buffers."""
     digest = hashlib.sha256()
-    newlines, last, bom = 0, b"\n", False
     with path.open("rb") as handle:
-        first = True
         while chunk := handle.read(CHUNK_BYTES):
-            if first:
-                bom = chunk.startswith(codecs.BOM_UTF8)
-                first = False
             digest.update(chunk)
-            newlines += chunk.count(b"\n")
-            last = chunk[-1:]
-    lines = newlines + (0 if last == b"\n" else 1)
-    return digest.hexdigest(), bom or not _is_utf8(encoding), lines - 1
+    return digest.hexdigest()
+
+
+def _needs_transcoding(path: Path, encoding: str) -> bool:
+    """UTF-8 without a byte-order mark is read by DuckDB as it is (DuckDB rejects a
+    line with invalid UTF-8, naming the column); anything else is transcoded first."""
+    with path.open("rb") as handle:
+        bom = handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+    return bom or not _is_utf8(encoding)
 
 
 def _check_header(path: Path, encoding: str) -> None:
@@ -231,42 +229,78 @@ def _read_typed_sql(source: Path, ok_sql: str) -> str:
     """  # noqa: S608 (paths are quoted, the rest is constant)
 
 
+BROKEN_ROW = "telcrm-cdr-store: a row breaks the contract"
+
+
+def _no_repeated_ids(con: duckdb.DuckDBPyConnection, staged: list[str]) -> bool:
+    """Exactly: no ``cdr_id`` appears twice in the staged files.
+
+    When the ids span a range not much wider than their number (the usual case: a
+    switch numbers its records in sequence), one bit per possible id
+    (``bitstring_agg``) counts the distinct ids without hashing; otherwise
+    ``count(DISTINCT cdr_id)``.
+    """
+    bounds = con.execute(
+        "SELECT min(cdr_id), max(cdr_id), count(*) FROM read_parquet(?)", [staged]
+    ).fetchone()
+    assert bounds is not None
+    low, high, rows = (int(v) for v in bounds)
+    if high - low < max(8 * rows, 1 << 20) and high - low < 1 << 31:
+        distinct = con.execute(
+            "SELECT bit_count(bitstring_agg(cdr_id, ?::BIGINT, ?::BIGINT)) "
+            "FROM read_parquet(?)",
+            [low, high, staged],
+        ).fetchone()
+    else:
+        distinct = con.execute(
+            "SELECT count(DISTINCT cdr_id) FROM read_parquet(?)", [staged]
+        ).fetchone()
+    assert distinct is not None
+    return int(distinct[0]) == rows
+
+
 def _ingest_clean(
     con: duckdb.DuckDBPyConnection,
     path: Path,
-    data_lines: int,
+    digest: Callable[[], str],
     scratch: Path,
     store: Path,
-    name: str,
 ) -> CdrFileReport | None:
     """The fast path: one pass from CSV to Parquet, kept only if the file was clean.
 
     Valid rows go straight to the staged day files. The file was clean when every
-    line became a written row (no rejected line, no failed check) and no ``cdr_id``
-    repeats, within the file or against the store; otherwise ``None``, and the caller
-    takes the full path, which locates and quarantines each broken row.
+    line became a written row (no rejected line; a row failing a check stops the
+    ``COPY`` at once with ``error()``) and no ``cdr_id`` repeats, within the file or
+    against the store; otherwise ``None``, and the caller takes the full path, which
+    locates and quarantines each broken row.
     """
     con.execute("DROP TABLE IF EXISTS reject_errors")
     con.execute("DROP TABLE IF EXISTS reject_scans")
     ok_sql, _, _ = _validation_sql(transcoded=False)
     staging = scratch / "clean"
-    written = con.execute(
-        f"""
-        COPY (
-            SELECT t_cdr_id AS cdr_id, record_type, call_type, caller, callee,
-                t_start_time AS start_time, t_duration_s AS duration_s,
-                t_bytes AS bytes, t_charge AS charge, cell_id,
-                roaming = '1' AS roaming, CAST(t_start_time AS DATE) AS day
-            FROM ({_read_typed_sql(path, ok_sql)})
-            WHERE ok
-        ) TO {_quote(str(staging))}
-        (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN 'data_{{i}}')
-        """  # noqa: S608 (paths are quoted, the rest is constant)
-    ).fetchone()
+    try:
+        written = con.execute(
+            f"""
+            COPY (
+                SELECT t_cdr_id AS cdr_id, record_type, call_type, caller, callee,
+                    t_start_time AS start_time, t_duration_s AS duration_s,
+                    t_bytes AS bytes, t_charge AS charge, cell_id,
+                    roaming = '1' AS roaming, CAST(t_start_time AS DATE) AS day
+                FROM ({_read_typed_sql(path, ok_sql)})
+                WHERE CASE WHEN ok THEN true ELSE error({_quote(BROKEN_ROW)}) END
+            ) TO {_quote(str(staging))}
+            (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN 'data_{{i}}')
+            """  # noqa: S608 (paths are quoted, the rest is constant)
+        ).fetchone()
+    except duckdb.Error as error:
+        if BROKEN_ROW not in str(error):
+            raise
+        shutil.rmtree(staging, ignore_errors=True)
+        return None
     rejected = con.execute("SELECT count(*) FROM reject_errors").fetchone()
     assert written is not None and rejected is not None
     loaded = int(written[0])
-    if int(rejected[0]) or loaded != data_lines:
+    if int(rejected[0]):
         shutil.rmtree(staging, ignore_errors=True)
         return None
     staged = sorted(str(p) for p in staging.glob("day=*/*.parquet"))
@@ -277,12 +311,9 @@ def _ingest_clean(
             "cdr",
             [d.name.removeprefix("day=") for d in staging.glob("day=*")],
         )
-        repeats = con.execute(
-            "SELECT count(*) - count(DISTINCT cdr_id) FROM read_parquet(?)", [staged]
-        ).fetchone()
-        assert repeats is not None
+        unique = _no_repeated_ids(con, staged)
         clashes = 0
-        if existing and not repeats[0]:
+        if existing and unique:
             found = con.execute(
                 """
                 SELECT count(*) FROM read_parquet(?, hive_partitioning = true) s
@@ -293,9 +324,10 @@ def _ingest_clean(
             ).fetchone()
             assert found is not None
             clashes = int(found[0])
-        if repeats[0] or clashes:
+        if not unique or clashes:
             shutil.rmtree(staging, ignore_errors=True)
             return None
+        name = digest()[:16]
         moves, days = _day_moves(staging, store / "cdr", name)
         publish(store, moves, name=name, scratch=scratch)
     return CdrFileReport(
@@ -306,20 +338,32 @@ def _ingest_clean(
 def _ingest_one(
     con: duckdb.DuckDBPyConnection, path: Path, store: Path, encoding: str
 ) -> CdrFileReport:
-    digest, transcode, data_lines = _scan(path, encoding)
-    name = digest[:16]
+    transcode = _needs_transcoding(path, encoding)
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        digest = hasher.submit(_sha256, path)
+        return _ingest_staged(con, path, store, encoding, transcode, digest.result)
+
+
+def _ingest_staged(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    store: Path,
+    encoding: str,
+    transcode: bool,
+    digest: Callable[[], str],
+) -> CdrFileReport:
     store_cdr = store / "cdr"
     quarantine_dir = store / "quarantine" / "cdr"
     work = store / ".work"
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(
-        dir=work, prefix=f"{name}-", ignore_cleanup_errors=True
+        dir=work, prefix="ingest-", ignore_cleanup_errors=True
     ) as scratch_name:
         scratch = Path(scratch_name)
         with _utf8_source(path, encoding, transcode, scratch) as source:
             columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in CDR_COLUMNS) + "}"
             if not transcode:
-                report = _ingest_clean(con, path, data_lines, scratch, store, name)
+                report = _ingest_clean(con, path, digest, scratch, store)
                 if report is not None:
                     return report
             con.execute("DROP TABLE IF EXISTS reject_errors")
@@ -484,6 +528,7 @@ def _ingest_one(
         assert counts is not None
         parsed, malformed, invalid, duplicates = (int(v) for v in counts)
         quarantined = malformed + invalid
+        name = digest()[:16]
         moves: list[tuple[Path, Path]] = []
         if quarantined:
             staged_quarantine = scratch / "quarantine.parquet"

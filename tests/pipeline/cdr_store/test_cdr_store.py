@@ -252,3 +252,25 @@ def test_it_leaves_another_runs_scratch_files_alone(tmp_path: Path) -> None:
     ingest_cdr_files([], store)
 
     assert other_run.is_dir()
+
+
+def test_a_repeated_id_is_found_when_ids_are_far_apart(tmp_path: Path) -> None:
+    path = tmp_path / "cdr_20260601.csv"
+    ids = [5, 10**15, 5]  # too wide a range for one bit per id: count(DISTINCT)
+    path.write_text(
+        "\n".join([HEADER, *(GOOD.format(id=i) for i in ids)]) + "\n", encoding="utf-8"
+    )
+    [report] = ingest_cdr_files([path], tmp_path / "store")
+    assert report == CdrFileReport(
+        path=path, read=3, loaded=2, quarantined=0, duplicates=1, days=("2026-06-01",)
+    )
+
+
+def test_blank_lines_and_a_missing_final_newline_are_not_rows(tmp_path: Path) -> None:
+    path = tmp_path / "cdr_20260601.csv"
+    lines = [HEADER, GOOD.format(id=1), "", GOOD.format(id=2)]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    [report] = ingest_cdr_files([path], tmp_path / "store")
+    assert report == CdrFileReport(
+        path=path, read=2, loaded=2, quarantined=0, duplicates=0, days=("2026-06-01",)
+    )
