@@ -1,6 +1,6 @@
 """The `telcrm` console command.
 
-Its own commands (version, setup, generate, load, demo, serve) work before any
+Its own commands (version, setup, generate, import, demo, serve) work before any
 configuration exists; any other command is forwarded to Django's management commands,
 so `telcrm migrate`, `telcrm createsuperuser` or `telcrm shell` work as with manage.py.
 """
@@ -85,19 +85,31 @@ def generate(
     )
 
 
-@app.command()
-def load(
-    silos: Annotated[Path, typer.Argument(help="The silos/ directory to load")],
+@app.command("import")
+def import_(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="A silos/ directory, or files of the kind given by --kind"),
+    ],
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            help="The files' kind (customers, bills, cdr, ...; docs/silos.md)"
+        ),
+    ] = None,
     encoding: Annotated[
         str | None,
-        typer.Option(help="Encoding of the files (default: the manifest's, or UTF-8)"),
+        typer.Option(help="Encoding (default: the manifest's, else detected per file)"),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the accounting as JSON on stdout")
+    ] = False,
 ) -> None:
-    """Load generated (or same-shaped) silo files into the operational store."""
+    """Import silo and CDR files: validate, quarantine bad rows, load the rest."""
     configure_django()
-    from telcrm.loading.command import run_load
+    from telcrm.imports.command import run_import
 
-    run_load(silos, encoding=encoding)
+    run_import(paths, kind=kind, encoding=encoding, as_json=as_json)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def test_two_homes_never_share_state(tmp_path: Path) -> None:
     assert (first / "field_keys").read_text() != (second / "field_keys").read_text()
 
 
-def test_load_refuses_a_file_in_another_encoding_and_writes_nothing(
+def test_import_prints_its_accounting_as_json_and_refuses_a_wrong_encoding(
     tmp_path: Path,
 ) -> None:
     from telcrm_pipeline.synthetic import GeneratorConfig, generate_operator
@@ -58,19 +59,43 @@ def test_load_refuses_a_file_in_another_encoding_and_writes_nothing(
     home = tmp_path / "home"
     assert run_telcrm("setup", home=home).returncode == 0
 
-    result = run_telcrm(
-        "load", str(tmp_path / "op/silos"), "--encoding", "utf-16", home=home
+    refused = run_telcrm(
+        "import", str(tmp_path / "op/silos"), "--encoding", "utf-16", home=home
     )
+    imported = run_telcrm("import", str(tmp_path / "op"), "--json", home=home)
 
-    assert result.returncode != 0
-    assert "Nothing was loaded: crm/staff.csv: not readable as utf-16" in result.stderr
+    assert refused.returncode != 0
+    assert "Nothing was imported: " in refused.stderr
+    assert "crm/staff.csv: not readable as UTF-16" in refused.stderr
+    assert imported.returncode == 0, imported.stderr
+    accounting = json.loads(imported.stdout)
+    assert accounting["run"] == 1  # the refused call left no run in the ledger
+    assert accounting["files"][0] == {
+        "path": str(tmp_path / "op/silos/crm/staff.csv"),
+        "kind": "staff",
+        "read": 30,
+        "loaded": 30,
+        "quarantined": 0,
+        "duplicates": 0,
+    }
+    assert sum(item["kind"] == "cdr" for item in accounting["files"]) == 30
 
 
-def test_load_refuses_an_unknown_encoding(tmp_path: Path) -> None:
-    (tmp_path / "silos").mkdir()
-    result = run_telcrm(
-        "load", str(tmp_path / "silos"), "--encoding", "klingon", home=tmp_path / "h"
+def test_import_refuses_an_unknown_encoding_and_an_unknown_kind(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "silos/crm").mkdir(parents=True)
+    (tmp_path / "silos/crm/staff.csv").write_text("staff_no\n", encoding="utf-8")
+    home = tmp_path / "h"
+    encoding = run_telcrm(
+        "import", str(tmp_path / "silos"), "--encoding", "klingon", home=home
     )
+    kind = run_telcrm(
+        "import", "--kind", "tribbles", str(tmp_path / "silos/crm/staff.csv"),
+        home=home,
+    )  # fmt: skip
 
-    assert result.returncode != 0
-    assert "Nothing was loaded: unknown encoding 'klingon'" in result.stderr
+    assert encoding.returncode != 0
+    assert "Nothing was imported: unknown encoding 'klingon'" in encoding.stderr
+    assert kind.returncode != 0
+    assert "Unknown kind 'tribbles'; one of: staff, offers," in kind.stderr

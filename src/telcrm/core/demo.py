@@ -12,7 +12,7 @@ from rich.panel import Panel
 from telcrm.core.serve import serve_app
 from telcrm.core.setup import setup_home
 from telcrm.generate_command import run_generate
-from telcrm.loading.command import run_load
+from telcrm.imports.command import run_import
 from telcrm.users.services import demo_administrator_ensure
 
 console = Console()
@@ -46,7 +46,7 @@ def run_demo(*, customers: int, months: int, seed: int, port: int, serve: bool) 
             start=None,
         )
     setup_home(verbosity=0)
-    run_load(operator / "silos")
+    run_import([operator / "silos"])
     password = demo_admin_password(home)
     demo_administrator_ensure(username=DEMO_ADMIN_USERNAME, password=password)
     url = f"http://127.0.0.1:{port}/"

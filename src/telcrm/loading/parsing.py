@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from telcrm.loading.reading import WRONG_COUNT
+from telcrm.loading.reading import UNDECODABLE, WRONG_COUNT
 
 
 class RowError(ValueError):
@@ -19,9 +19,13 @@ class RowError(ValueError):
         self.reason = reason
 
 
-def check_field_count(row: dict[str, str]) -> None:
+def check_readable(row: dict[str, str]) -> None:
+    """Refuse a row the reader could not split or decode (see ``reading.row_dict``)."""
     if WRONG_COUNT in row:
         raise RowError("(row)", row[WRONG_COUNT])
+    if UNDECODABLE in row:
+        field, reason = row[UNDECODABLE].split("\t", 1)
+        raise RowError(field, reason)
 
 
 def required(row: dict[str, str], field: str) -> str:

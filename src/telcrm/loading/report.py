@@ -1,17 +1,16 @@
-"""The accounting of a load: per file, read = loaded + rejected + already present."""
+"""The accounting of an import: per file, read = loaded + quarantined + duplicates."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 @dataclass
 class Rejection:
-    """A row that was not loaded, with the place and the reason."""
+    """A row that was not loaded, with the place and the reason (for the quarantine)."""
 
     file: str
+    kind: str
     line: int
     field: str
     reason: str
@@ -20,41 +19,46 @@ class Rejection:
 
 @dataclass
 class FileReport:
-    """What happened to the rows of one file."""
+    """What happened to the rows of one file.
+
+    ``duplicates`` are rows already in the store (an earlier run loaded them) or
+    repeated identically within the file: counted, never loaded twice.
+    """
 
     path: str
+    kind: str
     read: int = 0
     loaded: int = 0
-    rejected: int = 0
-    already_present: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
 
     @property
     def balanced(self) -> bool:
-        return self.read == self.loaded + self.rejected + self.already_present
+        return self.read == self.loaded + self.quarantined + self.duplicates
+
+    def as_json(self) -> dict[str, str | int]:
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "read": self.read,
+            "loaded": self.loaded,
+            "quarantined": self.quarantined,
+            "duplicates": self.duplicates,
+        }
 
 
 @dataclass
 class LoadReport:
-    """All files of one load, and every rejected row."""
+    """All files of one import, and every row sent to quarantine."""
 
     files: list[FileReport] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
 
-    def file(self, path: str) -> FileReport:
-        report = FileReport(path)
+    def file(self, path: str, kind: str) -> FileReport:
+        report = FileReport(path, kind)
         self.files.append(report)
         return report
 
     def reject(self, report: FileReport, rejection: Rejection) -> None:
-        report.rejected += 1
+        report.quarantined += 1
         self.rejections.append(rejection)
-
-    def write_rejections(self, path: Path) -> None:
-        """Keep the rejected rows, so an administrator can fix and re-submit them."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["file", "line", "field", "reason", "row"])
-            for item in self.rejections:
-                raw = "|".join(f"{key}={value}" for key, value in item.row.items())
-                writer.writerow([item.file, item.line, item.field, item.reason, raw])

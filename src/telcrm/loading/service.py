@@ -1,13 +1,15 @@
-"""`silos_load`: every silo file, in dependency order, in one transaction."""
+"""Loading silo files into the operational store in dependency order, all or nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from django.db import transaction
 
 from telcrm.loading.context import LoadContext, Progress
-from telcrm.loading.reading import SiloSource
+from telcrm.loading.kinds import SILO_KINDS, discover, kind_columns, silos_root
+from telcrm.loading.reading import FileSource, SiloFile, manifest_encoding
 from telcrm.loading.report import LoadReport
 from telcrm.loading.silos.accounts import load_billing_accounts
 from telcrm.loading.silos.bills import load_bill_items, load_bills, load_payments
@@ -19,25 +21,74 @@ from telcrm.loading.silos.groups import load_groups
 from telcrm.loading.silos.staff import load_staff
 from telcrm.loading.silos.subscriptions import load_subscriptions
 
+Loader = Callable[[LoadContext], None]
+
+# One loader per kind; SILO_KINDS gives the order.
+SILO_LOADERS: dict[str, Loader] = {
+    "staff": load_staff,
+    "offers": load_offers,
+    "customers": load_customers,
+    "contacts": load_contacts,
+    "groups": load_groups,
+    "billing_accounts": load_billing_accounts,
+    "subscriptions": load_subscriptions,
+    "bills": load_bills,
+    "bill_items": load_bill_items,
+    "payments": load_payments,
+    "broadband_customers": load_broadband,
+    "complaints": load_tickets,
+}
+assert list(SILO_LOADERS) == list(SILO_KINDS), "a loader per kind, in load order"
+
+
+def silo_files(
+    pairs: Sequence[tuple[str, Path]], *, encoding: str | None = None
+) -> list[SiloFile]:
+    """Open (kind, path) pairs as contract files, checking every header first.
+
+    Raises SiloFileError, before anything is written, for a file that is not the
+    kind it claims to be or an encoding that does not exist.
+    """
+    files = [
+        SiloFile.open(SILO_KINDS[kind], path, encoding)
+        for kind, path in pairs
+        if kind in SILO_KINDS
+    ]
+    for item in files:
+        FileSource([item]).check_header(item.relpath, kind_columns(kind_of(item)))
+    return files
+
+
+def kind_of(item: SiloFile) -> str:
+    return next(kind for kind, relpath in SILO_KINDS.items() if relpath == item.relpath)
+
+
+def silo_files_load(
+    files: Sequence[SiloFile], *, progress: Progress | None = None
+) -> LoadReport:
+    """Load the files in dependency order (several files of one kind: in turn).
+
+    All files load in one transaction: a run that fails or is killed leaves the store
+    as it was. Rows already in the store count as duplicates, so a re-run loads
+    nothing twice.
+    """
+    ctx = LoadContext(FileSource([]), progress=progress)
+    with transaction.atomic():
+        for kind, loader in SILO_LOADERS.items():
+            for item in files:
+                if item.relpath == SILO_KINDS[kind]:
+                    ctx.source = FileSource([item])
+                    loader(ctx)
+    return ctx.report
+
 
 def silos_load(
     root: Path, *, encoding: str | None = None, progress: Progress | None = None
 ) -> LoadReport:
-    """Load a silos/ directory; re-running it loads nothing twice.
+    """Load every contract file of a silos/ directory (CDR files are not read here).
 
-    All files load in one transaction: a run that fails or is killed leaves the store
-    as it was, and the next run starts again cleanly.
+    The encoding is the one given, else the manifest's, else detected per file.
     """
-    ctx = LoadContext(SiloSource(root, encoding=encoding), progress=progress)
-    with transaction.atomic():
-        load_staff(ctx)
-        load_offers(ctx)
-        load_contacts(ctx, load_customers(ctx))
-        load_groups(ctx)
-        load_billing_accounts(ctx)
-        load_subscriptions(ctx)
-        load_bill_items(ctx, load_bills(ctx))
-        load_payments(ctx)
-        load_broadband(ctx)
-        load_tickets(ctx)
-    return ctx.report
+    declared = encoding or manifest_encoding(silos_root(root))
+    files = silo_files(discover(root), encoding=declared)
+    return silo_files_load(files, progress=progress)

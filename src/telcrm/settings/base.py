@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "telcrm.accounts",
     "telcrm.inventory",
     "telcrm.billing",
+    "telcrm.imports",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ DOMAIN_APPS = (
     "accounts",
     "inventory",
     "billing",
+    "imports",
 )
 
 CRUD_ACTIONS = ("add", "change", "delete", "view")

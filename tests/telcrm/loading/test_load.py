@@ -29,7 +29,7 @@ def data_rows(path: Path, encoding: str = "utf-8") -> int:
 
 def by_path(report: LoadReport) -> dict[str, tuple[int, int, int, int]]:
     return {
-        f.path: (f.read, f.loaded, f.rejected, f.already_present) for f in report.files
+        f.path: (f.read, f.loaded, f.quarantined, f.duplicates) for f in report.files
     }
 
 
@@ -47,12 +47,19 @@ def rewrite(path: Path, edit: dict[int, dict[str, str]]) -> list[dict[str, str]]
     return [rows[index] for index in edit]
 
 
+def other_amount(line: str) -> str:
+    """A payments.csv line with its amount (5th field) changed."""
+    fields = line.split(",")
+    fields[4] = "1.23"
+    return ",".join(fields)
+
+
 def test_a_generated_operator_loads_completely(silos: Path) -> None:
     report = silos_load(silos)
 
     for item in report.files:
-        assert item.read == data_rows(silos / item.path), item.path
-        assert (item.loaded, item.rejected, item.already_present) == (item.read, 0, 0)
+        assert item.read == data_rows(Path(item.path)), item.path
+        assert (item.loaded, item.quarantined, item.duplicates) == (item.read, 0, 0)
     assert report.rejections == []
     assert Customer.objects.filter(source_keys__system=SourceSystem.CRM).count() == (
         data_rows(silos / "crm/customers.csv")
@@ -73,8 +80,8 @@ def test_a_second_run_loads_nothing_twice(silos: Path) -> None:
     second = silos_load(silos)
 
     for item in second.files:
-        assert (item.loaded, item.rejected) == (0, 0), item.path
-        assert item.already_present == item.read, item.path
+        assert (item.loaded, item.quarantined) == (0, 0), item.path
+        assert item.duplicates == item.read, item.path
     assert [f.read for f in second.files] == [f.read for f in first.files]
     assert counts == [
         model.objects.count()
@@ -98,7 +105,10 @@ def test_each_bad_row_is_rejected_with_file_line_field_and_reason(silos: Path) -
 
     report = silos_load(silos)
 
-    reasons = {(r.file, r.line, r.field): r.reason for r in report.rejections}
+    reasons = {
+        (str(Path(r.file).relative_to(silos)), r.line, r.field): r.reason
+        for r in report.rejections
+    }
     assert reasons[("crm/customers.csv", 2, "customer_since")] == (
         "'2024-02-30' is not a date (YYYY-MM-DD)"
     )
@@ -125,7 +135,7 @@ def test_each_bad_row_is_rejected_with_file_line_field_and_reason(silos: Path) -
         "'yesterday' is not a time (YYYY-MM-DD HH:MM:SS)"
     )
     for item in report.files:
-        assert item.read == item.loaded + item.rejected + item.already_present
+        assert item.read == item.loaded + item.quarantined + item.duplicates
 
 
 def test_rows_with_wrong_field_count_or_duplicate_keys_are_rejected(
@@ -133,22 +143,24 @@ def test_rows_with_wrong_field_count_or_duplicate_keys_are_rejected(
 ) -> None:
     path = silos / "billing/payments.csv"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    lines.insert(2, lines[1])  # the first payment twice
-    lines.insert(4, '"P9","A1"\n')  # a truncated row
+    first = lines[1]
+    lines.insert(2, first)  # the first payment twice: a duplicate, skipped
+    lines.insert(3, other_amount(first))  # the same key with other values
+    lines.insert(5, '"P9","A1"\n')  # a truncated row
     path.write_text("".join(lines), encoding="utf-8")
 
     report = silos_load(silos)
 
-    payments = next(f for f in report.files if f.path == "billing/payments.csv")
+    payments = next(f for f in report.files if f.kind == "payments")
     rejected = [(r.line, r.field, r.reason) for r in report.rejections]
-    assert (
-        3,
-        "payment_no",
-        f"duplicate key {lines[1].split(',')[0][1:-1]!r} in the file",
-    ) in rejected
-    assert (5, "(row)", "2 fields, expected 6") in rejected
-    assert payments.rejected == 2
-    assert payments.read == payments.loaded + 2
+    number = first.split(",")[0][1:-1]
+    assert rejected == [
+        (4, "payment_no",
+         f"duplicate key {number!r} with different values (first at line 2)"),
+        (6, "(row)", "2 fields, expected 6"),
+    ]  # fmt: skip
+    assert (payments.quarantined, payments.duplicates) == (2, 1)
+    assert payments.read == payments.loaded + 3
 
 
 def test_a_file_of_the_wrong_kind_is_refused_before_anything_is_written(
@@ -157,19 +169,39 @@ def test_a_file_of_the_wrong_kind_is_refused_before_anything_is_written(
     (silos / "billing/bills.csv").write_text("a,b,c\n1,2,3\n", encoding="utf-8")
 
     with pytest.raises(
-        SiloFileError, match=r"billing/bills.csv: header \['a', 'b', 'c'\]"
+        SiloFileError, match=r"billing/bills.csv: header \['a', 'b', 'c'\] is not"
     ):
         silos_load(silos)
 
     assert Customer.objects.count() == 0
 
 
-def test_an_undecodable_file_is_refused_with_its_encoding(silos: Path) -> None:
+def test_a_row_with_undecodable_bytes_is_quarantined_naming_its_column(
+    silos: Path,
+) -> None:
     path = silos / "crm/staff.csv"
-    path.write_bytes(path.read_bytes() + "S99999,张三\n".encode("gbk"))
+    text = path.read_bytes()
+    path.write_bytes(text + "S99999,张三,agent,浙江省,杭州市,\n".encode("gbk"))
+
+    report = silos_load(silos)
+
+    staff = next(f for f in report.files if f.kind == "staff")
+    assert (staff.read, staff.quarantined) == (data_rows(path, "latin-1"), 1)
+    assert staff.loaded == staff.read - 1
+    [rejection] = report.rejections
+    assert (rejection.line, rejection.field) == (staff.read + 1, "name")
+    assert rejection.reason == ("undecodable bytes (not UTF-8): '\\xd5\\xc5\\xc8\\xfd'")
+    assert rejection.row["staff_no"] == "S99999"
+
+
+def test_a_header_in_another_encoding_is_refused_with_its_encoding(
+    silos: Path,
+) -> None:
+    path = silos / "crm/staff.csv"
+    path.write_bytes("工号,姓名\n".encode("gbk") + path.read_bytes())
 
     with pytest.raises(
-        SiloFileError, match=re.escape("crm/staff.csv: not readable as utf-8")
+        SiloFileError, match=re.escape("the header is not readable as UTF-8")
     ):
         silos_load(silos)
 

@@ -31,8 +31,7 @@ def bill_numbers() -> dict[str, int]:
     return dict(Bill.objects.values_list("bill_number", "id"))
 
 
-def load_bills(ctx: LoadContext) -> set[str]:
-    """Load the bills; return the numbers of those created by this run."""
+def load_bills(ctx: LoadContext) -> None:
     accounts = account_numbers()
 
     def build(row: dict[str, str]) -> Bill:
@@ -45,16 +44,21 @@ def load_bills(ctx: LoadContext) -> set[str]:
             amount=money(row, "amount"),
         )
 
-    inserted = load_rows(
+    load_rows(
         ctx, BILLS, BILL_COLUMNS, key="bill_no", present=set(bill_numbers()),
         build=build, model=Bill,
     )  # fmt: skip
-    return {item.row["bill_no"] for item in inserted}
 
 
-def load_bill_items(ctx: LoadContext, new_bills: set[str]) -> None:
-    """Items of the bills created by this run; an earlier run loaded the others'."""
+def load_bill_items(ctx: LoadContext) -> None:
+    """Items of the bills that have none yet; the others' are already present.
+
+    Bill items have no key of their own: the bill decides, so a re-run adds nothing.
+    """
     bills = bill_numbers()
+    itemised = set(
+        Bill.objects.filter(items__isnull=False).values_list("bill_number", flat=True)
+    )
     lines = subscription_ids_by_number()
 
     def build(row: dict[str, str]) -> BillItem:
@@ -70,7 +74,8 @@ def load_bill_items(ctx: LoadContext, new_bills: set[str]) -> None:
 
     load_rows(
         ctx, ITEMS, ITEM_COLUMNS, key="bill_no", unique=False,
-        present=set(bills) - new_bills, build=build, model=BillItem,
+        present=set() if ctx.resubmission else itemised, build=build,
+        model=BillItem,
     )  # fmt: skip
 
 

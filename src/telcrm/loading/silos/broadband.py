@@ -24,7 +24,7 @@ from telcrm.loading.context import LoadContext
 from telcrm.loading.inserting import validate_fields
 from telcrm.loading.parsing import (
     RowError,
-    check_field_count,
+    check_readable,
     date_value,
     one_of,
     optional,
@@ -50,14 +50,14 @@ STATUSES = {
 
 
 def load_broadband(ctx: LoadContext) -> None:
-    report = ctx.report.file(FILE)
+    report = ctx.file_report(FILE)
     present = customer_keys(SourceSystem.BROADBAND)
     for line, row in ctx.rows(FILE, COLUMNS, report):
         if row.get("bb_cust_id") in present:
-            report.already_present += 1
+            report.duplicates += 1
             continue
         try:
-            check_field_count(row)
+            check_readable(row)
             with transaction.atomic():
                 load_broadband_row(row)
         except IntegrityError as error:

@@ -10,11 +10,11 @@ from simple_history.utils import bulk_create_with_history
 from telcrm.customers.choices import AcquisitionChannel, CustomerStatus, SourceSystem
 from telcrm.customers.models import Customer, CustomerSourceKey
 from telcrm.lib.phones import InvalidPhoneNumber, phone_normalize
-from telcrm.loading.context import LoadContext, load_rows
+from telcrm.loading.context import FileKeys, LoadContext, load_rows
 from telcrm.loading.inserting import BATCH_SIZE, constraint_message, validate_fields
 from telcrm.loading.parsing import (
     RowError,
-    check_field_count,
+    check_readable,
     date_value,
     flag,
     one_of,
@@ -113,31 +113,27 @@ def build_customer(row: dict[str, str], managers: dict[str, int]) -> CustomerRec
     return record
 
 
-def load_customers(ctx: LoadContext) -> set[str]:
-    """Load the customers; return the numbers of those created by this run."""
-    report = ctx.report.file(CUSTOMERS)
+def load_customers(ctx: LoadContext) -> None:
+    report = ctx.file_report(CUSTOMERS)
     present = customer_keys()
     managers = staff_numbers({"role": Role.ACCOUNT_MANAGER})
     parsed: list[tuple[int, dict[str, str], CustomerRecord]] = []
-    seen: set[str] = set()
+    seen = FileKeys("cust_no")
     for line, row in ctx.rows(CUSTOMERS, CUSTOMER_COLUMNS, report):
         if row.get("cust_no") in present:
-            report.already_present += 1
+            report.duplicates += 1
             continue
         try:
-            check_field_count(row)
-            if row["cust_no"] in seen:
-                raise RowError(
-                    "cust_no", f"duplicate key {row['cust_no']!r} in the file"
-                )
+            check_readable(row)
+            if seen.is_repeat(row):
+                report.duplicates += 1
+                continue
             parsed.append((line, row, build_customer(row, managers)))
         except RowError as error:
             ctx.reject(report, line, row, error)
             continue
-        seen.add(row["cust_no"])
-    loaded = save_records(ctx, report, parsed)
-    report.loaded += len(loaded)
-    return loaded
+        seen.add(line, row)
+    report.loaded += len(save_records(ctx, report, parsed))
 
 
 def save_records(
@@ -234,16 +230,20 @@ def normalised_phone(value: str, field: str) -> str:
         raise RowError(field, str(error)) from error
 
 
-def load_contacts(ctx: LoadContext, new_customers: set[str]) -> None:
-    """Contacts of customers created by this run; the others' are already present."""
-    party_ids = dict(
-        Customer.objects.filter(customer_number__in=new_customers).values_list(
-            "customer_number", "party_id"
+def load_contacts(ctx: LoadContext) -> None:
+    """Contacts of customers that have none yet; the others' are already present.
+
+    The contact file has no key of its own: the owning customer decides, so a re-run
+    adds nothing and a customer loaded earlier without its contacts gets them now.
+    """
+    party_ids = dict(Customer.objects.values_list("customer_number", "party_id"))
+    with_contacts = set(
+        Customer.objects.filter(party__contact_media__isnull=False).values_list(
+            "customer_number", flat=True
         )
     )
-    # The contact file has no key of its own: the owning customer decides.
     load_rows(
         ctx, CONTACTS, CONTACT_COLUMNS, key="cust_no", unique=False,
-        present=set(customer_keys()) - new_customers,
+        present=set() if ctx.resubmission else with_contacts,
         build=lambda row: build_contact(row, party_ids), model=ContactMedium,
     )  # fmt: skip

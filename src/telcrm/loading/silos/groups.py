@@ -11,7 +11,7 @@ from telcrm.accounts.services import (
 )
 from telcrm.customers.models import Customer
 from telcrm.loading.context import LoadContext
-from telcrm.loading.parsing import RowError, check_field_count, one_of, required
+from telcrm.loading.parsing import RowError, check_readable, one_of, required
 from telcrm.loading.report import FileReport
 from telcrm_pipeline.silo_contract import SILO_COLUMNS
 
@@ -21,12 +21,12 @@ COLUMNS = SILO_COLUMNS[FILE]
 
 def load_groups(ctx: LoadContext) -> None:
     """Add nodes parents first (a child may come before its parent in the file)."""
-    report = ctx.report.file(FILE)
+    report = ctx.file_report(FILE)
     present = set(GroupNode.objects.values_list("node_number", flat=True))
     waiting: list[tuple[int, dict[str, str]]] = []
     for line, row in ctx.rows(FILE, COLUMNS, report):
         if row.get("node_no") in present:
-            report.already_present += 1
+            report.duplicates += 1
         else:
             waiting.append((line, row))
     roots = add_nodes_parents_first(ctx, report, waiting)
@@ -67,7 +67,7 @@ def add_nodes_parents_first(
 
 
 def add_node(row: dict[str, str], parent: GroupNode | None) -> GroupNode:
-    check_field_count(row)
+    check_readable(row)
     node_number = required(row, "node_no")
     level = one_of(row, "level", GroupLevel.values)
     customer = Customer.objects.filter(customer_number=required(row, "cust_no")).first()

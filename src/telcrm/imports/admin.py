@@ -1,0 +1,169 @@
+"""Admin: the import ledger (read-only) and the quarantine staff fix and re-submit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+
+from telcrm.imports.choices import QuarantineState
+from telcrm.imports.models import ImportFile, ImportRun, QuarantinedRow
+from telcrm.imports.quarantine import (
+    quarantined_row_fix,
+    quarantined_rows_discard,
+    quarantined_rows_resubmit,
+)
+from telcrm.imports.services import ImportBusy
+from telcrm.loading.kinds import kind_columns
+from telcrm.users.models import User
+
+FILE_FIELDS = (
+    "path", "kind", "read", "loaded", "quarantined", "duplicates", "sha256",
+    "size_bytes", "encoding",
+)  # fmt: skip
+RESUBMIT_BUTTON = "_resubmit"
+DISCARD_BUTTON = "_discard"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The ledger is written by imports only; staff read it."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: Any | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Any | None = None
+    ) -> bool:
+        return False
+
+
+class ImportFileInline(admin.TabularInline):
+    model = ImportFile
+    extra = 0
+    can_delete = False
+    fields = FILE_FIELDS
+    readonly_fields = FILE_FIELDS
+
+    def has_add_permission(self, request: HttpRequest, obj: Any | None = None) -> bool:
+        return False
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(ReadOnlyAdmin):
+    list_display = ["id", "started_at", "state", "operator", "source", "finished_at"]
+    list_filter = ["state"]
+    search_fields = ["source", "operator"]
+    inlines = [ImportFileInline]
+
+
+class QuarantinedRowForm(forms.ModelForm):
+    """One text box per column of the row's kind, prefilled with what was read."""
+
+    class Meta:
+        model = QuarantinedRow
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        columns = kind_columns(self.instance.kind) if self.instance.pk else ()
+        editable = self.instance.state == QuarantineState.OPEN
+        for column in columns:
+            self.fields[f"value__{column}"] = forms.CharField(
+                label=column,
+                required=False,
+                initial=self.instance.row.get(column, ""),
+                disabled=not editable,
+                widget=forms.TextInput(attrs={"size": 60}),
+            )
+
+    def corrected_values(self) -> dict[str, str]:
+        prefix = "value__"
+        return {
+            name.removeprefix(prefix): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith(prefix)
+        }
+
+
+@admin.register(QuarantinedRow)
+class QuarantinedRowAdmin(admin.ModelAdmin):
+    form = QuarantinedRowForm
+    list_display = ["id", "kind", "path", "line", "field", "reason", "state", "run"]
+    list_filter = ["state", "kind", "run"]
+    search_fields = ["path", "reason", "field"]
+    readonly_fields = [
+        "kind", "path", "line", "field", "reason", "state", "run", "file_sha256",
+        "original_values", "created_at", "resolved_at", "resolved_by",
+    ]  # fmt: skip
+    actions = ["resubmit_selected", "discard_selected"]
+    change_form_template = "admin/imports/quarantinedrow/change_form.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Any | None = None
+    ) -> bool:
+        # Nothing read is ever lost: a row is discarded (kept, marked), not deleted.
+        return False
+
+    @admin.display(description=_("values as read"))
+    def original_values(self, obj: QuarantinedRow) -> str:
+        return ", ".join(f"{key}={value}" for key, value in obj.row.items())
+
+    def save_model(
+        self, request: HttpRequest, obj: QuarantinedRow, form: Any, change: bool
+    ) -> None:
+        if obj.state == QuarantineState.OPEN:
+            quarantined_row_fix(row=obj, values=form.corrected_values())
+
+    def response_change(
+        self, request: HttpRequest, obj: QuarantinedRow
+    ) -> HttpResponse:
+        if RESUBMIT_BUTTON in request.POST:
+            self._resubmit(request, [obj])
+            return HttpResponseRedirect(request.path)
+        if DISCARD_BUTTON in request.POST:
+            self._discard(request, [obj])
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    @admin.action(description=_("Re-submit the selected rows"), permissions=["change"])
+    def resubmit_selected(
+        self, request: HttpRequest, queryset: QuerySet[QuarantinedRow]
+    ) -> None:
+        self._resubmit(request, list(queryset))
+
+    @admin.action(description=_("Discard the selected rows"), permissions=["change"])
+    def discard_selected(
+        self, request: HttpRequest, queryset: QuerySet[QuarantinedRow]
+    ) -> None:
+        self._discard(request, list(queryset))
+
+    def _resubmit(self, request: HttpRequest, rows: list[QuarantinedRow]) -> None:
+        assert isinstance(request.user, User)
+        try:
+            outcome = quarantined_rows_resubmit(rows=rows, user=request.user)
+        except ImportBusy as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            _("%(loaded)d loaded; %(still)d still quarantined (see their reason).")
+            % {"loaded": outcome.loaded, "still": outcome.still_quarantined},
+            messages.SUCCESS if not outcome.still_quarantined else messages.WARNING,
+        )
+
+    def _discard(self, request: HttpRequest, rows: list[QuarantinedRow]) -> None:
+        assert isinstance(request.user, User)
+        count = quarantined_rows_discard(rows=rows, user=request.user)
+        self.message_user(request, _("%(count)d discarded.") % {"count": count})
