@@ -71,8 +71,10 @@ COMPARED_FIELDS: tuple[str, ...] = (
 BIRTH_DATE_M = {"exact": 0.97, "different": 0.03}
 # Random pairs from a table that holds each entity up to four times are not all
 # non-matches: the u probabilities are corrected for the matches among them, and no
-# u probability falls below this floor (about one in a billion pairs).
-U_FLOOR = 1e-9
+# u probability falls below one over the number of random pairs drawn (the sample
+# cannot tell anything rarer). No level is impossible for a match either: m
+# probabilities are floored at M_FLOOR.
+M_FLOOR = 1e-4
 RANDOM_PAIRS = 4_000_000
 SEED = 42
 
@@ -199,13 +201,14 @@ def _quiet_splink() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _correct_u(model: dict[str, Any]) -> dict[str, Any]:
+def _correct_u(model: dict[str, Any], u_floor: float) -> dict[str, Any]:
     """Remove the matches hidden among the random pairs from the u probabilities.
 
     A random pair's level frequency f is ``lam * m + (1 - lam) * u``, with ``lam`` the
     probability that two random records match; so ``u = (f - lam * m) / (1 - lam)``,
-    floored at ``U_FLOOR`` and renormalised. Without it, an exact ID number (seen in
+    floored at ``u_floor`` and renormalised. Without it, an exact ID number (seen in
     random pairs only because of the duplicates) looks far less rare than it is.
+    m probabilities are floored at ``M_FLOOR`` (EM can drive a level to zero).
     """
     lam = float(model["probability_two_random_records_match"])
     for comparison in model["comparisons"]:
@@ -217,10 +220,12 @@ def _correct_u(model: dict[str, Any]) -> dict[str, Any]:
         for level in levels:
             m = float(level.get("m_probability") or 0.0)
             u = (float(level["u_probability"]) - lam * m) / (1.0 - lam)
-            level["u_probability"] = max(u, U_FLOOR)
-        total = sum(level["u_probability"] for level in levels)
-        for level in levels:
-            level["u_probability"] /= total
+            level["u_probability"] = max(u, u_floor)
+            level["m_probability"] = max(m, M_FLOOR)
+        for key in ("u_probability", "m_probability"):
+            total = sum(level[key] for level in levels)
+            for level in levels:
+                level[key] /= total
     return model
 
 
@@ -233,12 +238,13 @@ def _trained_model(
     table = db_api.register(features, table_name="linkage_records")
     linker = Linker(table, linkage_settings(), log_level=None)
     n = features.num_rows
+    random_pairs = max(min(RANDOM_PAIRS, n * (n - 1) / 2), 1.0)
     with _quiet_splink():
         linker.training.estimate_probability_two_random_records_match(
             [block_on("id_number"), block_on("phone", "name_pinyin")], recall=0.9
         )
         linker.training.estimate_u_using_random_sampling(
-            max_pairs=min(RANDOM_PAIRS, n * (n - 1) / 2), seed=SEED
+            max_pairs=random_pairs, seed=SEED
         )
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on("phone")
@@ -246,7 +252,7 @@ def _trained_model(
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on("name_pinyin")
         )
-    model = _correct_u(linker.misc.save_model_to_json())
+    model = _correct_u(linker.misc.save_model_to_json(), 1.0 / random_pairs)
     scoring = DuckDBAPI(connection=con)
     scored_table = scoring.register(features, table_name="linkage_records_scored")
     return Linker(scored_table, model, log_level=None), scoring
