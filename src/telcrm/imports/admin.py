@@ -65,8 +65,11 @@ class ImportRunAdmin(ReadOnlyAdmin):
     inlines = [ImportFileInline]
 
 
+VALUE_PREFIX = "value__"
+
+
 class QuarantinedRowForm(forms.ModelForm):
-    """One text box per column of the row's kind, prefilled with what was read."""
+    """The row's values, one text box per column of its kind (see ``values_form``)."""
 
     class Meta:
         model = QuarantinedRow
@@ -74,24 +77,35 @@ class QuarantinedRowForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        columns = kind_columns(self.instance.kind) if self.instance.pk else ()
         editable = self.instance.state == QuarantineState.OPEN
-        for column in columns:
-            self.fields[f"value__{column}"] = forms.CharField(
-                label=column,
-                required=False,
-                initial=self.instance.row.get(column, ""),
-                disabled=not editable,
-                widget=forms.TextInput(attrs={"size": 60}),
-            )
+        for name, field in self.fields.items():
+            if name.startswith(VALUE_PREFIX):
+                field.initial = self.instance.row.get(name.removeprefix(VALUE_PREFIX))
+                field.disabled = not editable
 
     def corrected_values(self) -> dict[str, str]:
-        prefix = "value__"
         return {
-            name.removeprefix(prefix): value
+            name.removeprefix(VALUE_PREFIX): value
             for name, value in self.cleaned_data.items()
-            if name.startswith(prefix)
+            if name.startswith(VALUE_PREFIX)
         }
+
+
+def value_fields(obj: QuarantinedRow | None) -> list[str]:
+    return [VALUE_PREFIX + column for column in kind_columns(obj.kind)] if obj else []
+
+
+def values_form(obj: QuarantinedRow | None) -> type[QuarantinedRowForm]:
+    """A form class with a text box per column of the row's kind."""
+    attrs: dict[str, Any] = {
+        name: forms.CharField(
+            label=name.removeprefix(VALUE_PREFIX),
+            required=False,
+            widget=forms.TextInput(attrs={"size": 60}),
+        )
+        for name in value_fields(obj)
+    }
+    return type("QuarantinedRowValuesForm", (QuarantinedRowForm,), attrs)
 
 
 @admin.register(QuarantinedRow)
@@ -105,6 +119,22 @@ class QuarantinedRowAdmin(admin.ModelAdmin):
         "original_values", "created_at", "resolved_at", "resolved_by",
     ]  # fmt: skip
     actions = ["resubmit_selected", "discard_selected"]
+
+    def get_fields(
+        self, request: HttpRequest, obj: QuarantinedRow | None = None
+    ) -> list[str]:
+        return [*value_fields(obj), *self.readonly_fields]
+
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: QuarantinedRow | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        kwargs["form"] = values_form(obj)
+        return super().get_form(request, obj, change=change, **kwargs)
+
     change_form_template = "admin/imports/quarantinedrow/change_form.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
