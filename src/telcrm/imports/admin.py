@@ -122,8 +122,8 @@ class QuarantinedRowAdmin(admin.ModelAdmin):
 
     def get_fields(
         self, request: HttpRequest, obj: QuarantinedRow | None = None
-    ) -> list[str]:
-        return [*value_fields(obj), *self.readonly_fields]
+    ) -> tuple[str, ...]:
+        return (*value_fields(obj), *self.readonly_fields)
 
     def get_form(
         self,
