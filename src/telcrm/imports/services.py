@@ -27,14 +27,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from telcrm.core.setup import database_ready
-from telcrm.imports.cdr import CdrImport, cdr_files_import, cdr_headers_check
+from telcrm.imports.cdr import (
+    CdrImport,
+    cdr_files_import,
+    cdr_headers_check,
+    store_dir,
+)
 from telcrm.imports.choices import RunState
 from telcrm.imports.models import ImportFile, ImportRun, QuarantinedRow
-from telcrm.loading.context import Progress
+from telcrm.loading.context import KIND_OF, Progress
 from telcrm.loading.kinds import CDR_KIND, discover, silos_root
 from telcrm.loading.reading import SiloFileError, manifest_encoding
 from telcrm.loading.report import FileReport, Rejection
 from telcrm.loading.service import silo_files, silo_files_load
+from telcrm.usage.services import UsageRefresh, usage_refresh
 from telcrm.users.models import User
 
 
@@ -48,6 +54,7 @@ class ImportResult:
 
     run: ImportRun
     files: list[FileReport] = field(default_factory=list)
+    usage: UsageRefresh | None = None
 
     @property
     def quarantined(self) -> int:
@@ -111,7 +118,7 @@ def import_files(
             str(item.path): ImportFile.objects.create(
                 run=run,
                 path=str(item.path),
-                kind=kind_of_relpath(item.relpath),
+                kind=KIND_OF[item.relpath],
                 sha256=file_sha256(item.path),
                 size_bytes=item.path.stat().st_size,
                 encoding=item.encoding,
@@ -127,26 +134,28 @@ def import_files(
             result.files += report.files
             cdr = cdr_files_import(run, cdr_paths, encoding=encoding)
             result.files += cdr.files
+            result.usage = usage_refresh(store_dir())
         except BaseException as error:
             ImportRun.objects.filter(pk=run.pk).update(
                 state=RunState.FAILED, finished_at=timezone.now(), message=str(error)
             )
             raise
-        run_finish(run, cdr)
+        run_finish(run, cdr, result.usage)
     return result
 
 
-def run_finish(run: ImportRun, cdr: CdrImport) -> None:
+def run_finish(run: ImportRun, cdr: CdrImport, usage: UsageRefresh | None) -> None:
     run.state = RunState.COMPLETED
     run.finished_at = timezone.now()
-    run.message = cdr.summary
+    notes = [cdr.summary] if cdr.summary else []
+    if usage and usage.months_loaded:
+        notes.append(
+            f"usage of {', '.join(usage.months_loaded)} reloaded "
+            f"({usage.rows:,} line-months; {usage.unknown_numbers:,} numbers of "
+            "other networks left out)"
+        )
+    run.message = "; ".join(notes)
     run.save(update_fields=["state", "finished_at", "message"])
-
-
-def kind_of_relpath(relpath: str) -> str:
-    from telcrm.loading.context import KIND_OF
-
-    return KIND_OF[relpath]
 
 
 def quarantine_store(

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "telcrm.inventory",
     "telcrm.billing",
     "telcrm.imports",
+    "telcrm.usage",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ DOMAIN_APPS = (
     "inventory",
     "billing",
     "imports",
+    "usage",
 )
 
 CRUD_ACTIONS = ("add", "change", "delete", "view")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from tests.telcrm.imports.test_import import corrupt, stored_cdrs
 
 from telcrm.customers.models import Customer
 from telcrm.imports.choices import QuarantineState, RunState
@@ -18,7 +19,6 @@ from telcrm.imports.quarantine import (
 from telcrm.imports.services import import_directory
 from telcrm.users.choices import Role
 from telcrm.users.models import User
-from tests.telcrm.imports.test_import import corrupt, stored_cdrs
 
 pytestmark = pytest.mark.django_db
 
