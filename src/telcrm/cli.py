@@ -112,6 +112,38 @@ def import_(
     run_import(paths, kind=kind, encoding=encoding, as_json=as_json)
 
 
+linkage_app = typer.Typer(
+    help="Identity linkage: one customer from the CRM, billing and broadband records.",
+    no_args_is_help=True,
+)
+app.add_typer(linkage_app, name="linkage")
+
+
+@linkage_app.command("run")
+def linkage_run_command() -> None:
+    """Score record pairs, link the certain ones, queue the uncertain for review."""
+    configure_django()
+    from telcrm.linkage.command import run_linkage
+
+    run_linkage()
+
+
+@linkage_app.command("evaluate")
+def linkage_evaluate_command(
+    truth: Annotated[
+        Path, typer.Option(help="The truth/ folder `telcrm generate` wrote")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the figures as JSON on stdout")
+    ] = False,
+) -> None:
+    """Pairwise precision and recall of the current customers against ground truth."""
+    configure_django()
+    from telcrm.linkage.command import run_evaluate
+
+    run_evaluate(truth, as_json=as_json)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
@@ -150,6 +182,7 @@ def own_command_names() -> set[str]:
         (command.callback.__name__ if command.callback else "").replace("_", "-")
         for command in app.registered_commands
     }
+    names |= {group.name or "" for group in app.registered_groups}
     return names - {""}
 
 

@@ -79,6 +79,16 @@ class Customer(TimeStampedModel):
     )
     segment_code = models.CharField(_("segment"), max_length=20, blank=True)
     scored_at = models.DateTimeField(_("scored at"), null=True, blank=True)
+    # Identity linkage: a duplicate of another customer, whose records now sit with
+    # that customer (undone exactly by an unmerge; see telcrm.linkage).
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_duplicates",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -104,6 +114,11 @@ class Customer(TimeStampedModel):
                 violation_error_message=_(
                     "The status cannot change before the relationship began."
                 ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=F("pk")),
+                name="customer_not_merged_into_itself",
+                violation_error_message=_("A customer cannot be merged into itself."),
             ),
             models.CheckConstraint(
                 condition=Q(churn_risk__isnull=True)

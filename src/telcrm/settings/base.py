@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "telcrm.billing",
     "telcrm.imports",
     "telcrm.usage",
+    "telcrm.linkage",
 ]
 
 MIDDLEWARE = [

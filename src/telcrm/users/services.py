@@ -18,6 +18,7 @@ DOMAIN_APPS = (
     "billing",
     "imports",
     "usage",
+    "linkage",
 )
 
 CRUD_ACTIONS = ("add", "change", "delete", "view")
