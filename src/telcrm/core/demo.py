@@ -13,6 +13,7 @@ from telcrm.core.serve import serve_app
 from telcrm.core.setup import setup_home
 from telcrm.generate_command import run_generate
 from telcrm.imports.command import run_import
+from telcrm.linkage.command import run_linkage
 from telcrm.users.services import demo_administrator_ensure
 
 console = Console()
@@ -47,6 +48,7 @@ def run_demo(*, customers: int, months: int, seed: int, port: int, serve: bool) 
         )
     setup_home(verbosity=0)
     run_import([operator / "silos"])
+    run_linkage()
     password = demo_admin_password(home)
     demo_administrator_ensure(username=DEMO_ADMIN_USERNAME, password=password)
     url = f"http://127.0.0.1:{port}/"

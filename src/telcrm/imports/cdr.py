@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 from django.conf import settings
 
 from telcrm.imports.choices import QuarantineState
@@ -21,7 +20,12 @@ from telcrm.imports.models import ImportFile, ImportRun, QuarantinedRow
 from telcrm.loading.kinds import CDR_KIND
 from telcrm.loading.reading import SiloFileError
 from telcrm.loading.report import FileReport
-from telcrm_pipeline.cdr_store import CdrFileError, CdrFileReport, ingest_cdr_files
+from telcrm_pipeline.cdr_store import (
+    CdrFileError,
+    CdrFileReport,
+    ingest_cdr_files,
+    open_store,
+)
 from telcrm_pipeline.silo_contract import CDR_COLUMNS
 
 
@@ -105,11 +109,11 @@ def report_sha256(report: CdrFileReport) -> str:
 
 def cdr_quarantine_copy(run: ImportRun, report: CdrFileReport, sha: str) -> None:
     """Copy the store's quarantine of one file into the quarantine staff work on."""
-    part = store_dir() / "quarantine" / "cdr" / f"part-{sha[:16]}.parquet"
-    with duckdb.connect() as con:
+    with open_store(store_dir()) as con:
         rows = con.execute(
-            "SELECT line, field, reason, raw_line FROM read_parquet(?) ORDER BY line",
-            [str(part)],
+            "SELECT line, field, reason, raw_line FROM cdr_quarantine "
+            "WHERE file = ? ORDER BY line",
+            [str(report.path)],
         ).fetchall()
     QuarantinedRow.objects.bulk_create(
         [

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,7 +25,7 @@ from telcrm.loading.kinds import CDR_KIND, SILO_KINDS, kind_columns
 from telcrm.loading.reading import MemorySource, Row
 from telcrm.loading.service import SILO_LOADERS
 from telcrm.users.models import User
-from telcrm_pipeline.cdr_store import ingest_cdr_files
+from telcrm_pipeline.cdr_store import ingest_cdr_files, open_store
 from telcrm_pipeline.silo_contract import CDR_COLUMNS
 
 
@@ -126,10 +125,9 @@ def cdr_rows_resubmit(rows: Sequence[QuarantinedRow]) -> set[int]:
 
 
 def cdr_failures(path: Path) -> list[tuple[int, str, str]]:
-    parts = store_dir() / "quarantine" / "cdr" / "*.parquet"
-    with duckdb.connect() as con:
+    with open_store(store_dir()) as con:
         found = con.execute(
-            "SELECT line, field, reason FROM read_parquet(?) WHERE file = ?",
-            [str(parts), str(path)],
+            "SELECT line, field, reason FROM cdr_quarantine WHERE file = ?",
+            [str(path)],
         ).fetchall()
     return [(int(line), str(name), str(reason)) for line, name, reason in found]

@@ -7,7 +7,6 @@ import hashlib
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from telcrm.billing.models import Payment
@@ -18,6 +17,7 @@ from telcrm.imports.models import ImportFile, ImportRun, QuarantinedRow
 from telcrm.imports.services import import_directory, import_files
 from telcrm.loading.reading import SiloFileError
 from telcrm.users.models import User
+from telcrm_pipeline.cdr_store import open_store
 
 pytestmark = pytest.mark.django_db
 
@@ -50,10 +50,8 @@ def quarantine(silos: Path) -> set[tuple[str, int, str, str]]:
 
 
 def stored_cdrs(store: Path) -> int:
-    with duckdb.connect() as con:
-        found = con.execute(
-            "SELECT count(*) FROM read_parquet(?)", [str(store / "cdr/*/*.parquet")]
-        ).fetchone()
+    with open_store(store) as con:
+        found = con.execute("SELECT count(*) FROM cdr").fetchone()
     assert found is not None
     return int(found[0])
 
