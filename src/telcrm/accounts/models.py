@@ -201,6 +201,15 @@ class ServiceAccount(TimeStampedModel):
         related_name="service_accounts",
     )
     name = models.CharField(_("name"), max_length=200, blank=True)
+    # The holder's details as the broadband system keeps them (may differ from the
+    # CRM's: typos, an old number); identity linkage compares them.
+    holder_id_number = EncryptedTextField(_("holder ID number"), blank=True)
+    contact_phone = models.CharField(
+        _("contact phone (E.164)"),
+        max_length=16,
+        blank=True,
+        validators=[validate_e164],
+    )
     province = models.CharField(_("province"), max_length=50, blank=True)
     city = models.CharField(_("city"), max_length=50, blank=True)
     district = models.CharField(_("district"), max_length=50, blank=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pyarrow as pa
 
@@ -25,6 +26,7 @@ from telcrm_pipeline.linkage import (
     infer_party_kind,
     record_id,
 )
+from telcrm_pipeline.linkage.records import strip_region
 
 Row = dict[str, str]
 
@@ -38,6 +40,7 @@ class LinkageRecords:
     customer_of: dict[str, int | None] = field(default_factory=dict)
     account_of: dict[str, int] = field(default_factory=dict)
 
+    @cached_property
     def crm_customers(self) -> set[int]:
         return {
             customer
@@ -106,9 +109,7 @@ def linkage_records() -> LinkageRecords:
         )
         found.customer_of[record_id("crm", number)] = customer_id
     billing_records(found, crm_of_customer)
-    broadband_records(
-        found, keys[SourceSystem.BROADBAND], crm_of_customer, ids, contacts
-    )
+    broadband_records(found, keys[SourceSystem.BROADBAND], crm_of_customer)
     return found
 
 
@@ -139,36 +140,27 @@ def billing_records(found: LinkageRecords, crm_of_customer: dict[int, str]) -> N
 
 
 def broadband_records(
-    found: LinkageRecords,
-    broadband: dict[str, int],
-    crm_of_customer: dict[int, str],
-    ids: dict[int, tuple[str, str]],
-    contacts: dict[int, Row],
+    found: LinkageRecords, broadband: dict[str, int], crm_of_customer: dict[int, str]
 ) -> None:
     sites = {
         site.account_number: site
         for site in ServiceAccount.objects.filter(account_number__in=list(broadband))
     }
-    party_of = dict(Customer.objects.values_list("id", "party_id"))
     for bb_id, customer_id in broadband.items():
-        site = sites.get(bb_id)
         crm = crm_of_customer.get(customer_id)
-        party_id = party_of[customer_id]
-        # A record the loader created a customer for carries that customer's details;
-        # one it attached to a CRM customer only what the broadband system had.
-        own = crm is None
-        id_number, _ = ids.get(party_id, ("", "")) if own else ("", "")
+        # The install site keeps the broadband system's own view of its customer.
+        site = sites.get(bb_id) or ServiceAccount(account_number=bb_id)
         place = {
-            "phone": contacts[party_id].get("phone", "") if own else "",
-            "street": site.street if site else "",
-            "province": site.province if site else "",
-            "city": site.city if site else "",
-            "district": site.district if site else "",
+            "phone": site.contact_phone,
+            "street": site.street,
+            "province": site.province,
+            "city": site.city,
+            "district": site.district,
         }
-        name = site.name if site else ""
         found.rows.append(
-            record("broadband", bb_id, "individual", name, id_number, "", place)
-        )
+            record("broadband", bb_id, "individual", site.name,
+                   site.holder_id_number or "", "", place)
+        )  # fmt: skip
         rid = record_id("broadband", bb_id)
         found.customer_of[rid] = customer_id
         if crm:
@@ -184,6 +176,7 @@ def record(
     birth: str,
     place: Row,
 ) -> Row:
+    street = place.get("street", "") or ""
     return {
         "record_id": record_id(system, source_id),
         "source_system": system,
@@ -193,7 +186,11 @@ def record(
         "id_number": id_number,
         "birth_date": birth,
         "phone": place.get("phone", "") or "",
-        "street": place.get("street", "") or "",
+        # Systems write the region into the street or not: compare the street alone.
+        "street": strip_region(
+            street, place.get("province"), place.get("city"), place.get("district")
+        )
+        or "",
         "province": place.get("province", "") or "",
         "city": place.get("city", "") or "",
         "district": place.get("district", "") or "",

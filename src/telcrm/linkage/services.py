@@ -312,8 +312,13 @@ def cluster_apply(
         for rid in records
         if (owner := found.customer_of.get(rid)) is not None
     }
-    if not owners:
-        return 0, 0, 0  # only accounts without a customer: nothing to attach them to
+    orphans = [
+        found.account_of[rid]
+        for rid in records
+        if rid in found.account_of and found.customer_of.get(rid) is None
+    ]
+    if not owners or (len(owners) == 1 and not orphans):
+        return 0, 0, 0  # already one customer, or no customer to attach accounts to
     ranked = ranked_customers(found, owners)
     survivor = ranked[0]
     merged = attached = refused = 0
@@ -328,10 +333,10 @@ def cluster_apply(
         except LinkRefused:
             refused += 1
     for rid in records:
-        account = found.account_of.get(rid)
-        if account is not None and found.customer_of.get(rid) is None:
+        if found.account_of.get(rid) in orphans:
             billing_account_attach(
-                survivor=survivor, account=BillingAccount.objects.get(pk=account),
+                survivor=survivor,
+                account=BillingAccount.objects.get(pk=found.account_of[rid]),
                 decision=Decision.AUTO, pair=evidence_pair([rid], by_record),
             )  # fmt: skip
             attached += 1
@@ -341,7 +346,7 @@ def cluster_apply(
 def ranked_customers(found: LinkageRecords, ids: Iterable[int]) -> list[Customer]:
     """Survivor first: a CRM customer before one only another silo knows, then the
     longest-standing relationship."""
-    crm = found.crm_customers()
+    crm = found.crm_customers
     return sorted(
         Customer.objects.in_bulk(list(ids)).values(),
         key=lambda c: (c.pk not in crm, c.customer_since, c.customer_number),

@@ -129,10 +129,13 @@ def new_broadband_customer(row: dict[str, str], status: str) -> Customer:
 def install_site(
     row: dict[str, str], customer: Customer, status: str
 ) -> ServiceAccount:
+    phone = optional(row, "phone")
     site = ServiceAccount(
         account_number=required(row, "bb_cust_id"),
         customer=customer,
         name=required(row, "name"),
+        holder_id_number=optional(row, "id_no").upper(),
+        contact_phone=normalised_phone(phone, "phone") if phone else "",
         province=optional(row, "province"),
         city=optional(row, "city"),
         district=optional(row, "district"),
