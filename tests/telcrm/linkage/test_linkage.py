@@ -3,6 +3,7 @@ and the review queue."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from django.test import Client
 
 from telcrm.customers.models import Customer
 from telcrm.linkage.choices import LinkKind, PairStatus
+from telcrm.linkage.command import run_evaluate
 from telcrm.linkage.models import IdentityLink, MatchPair
 from telcrm.linkage.services import (
     customer_relations,
@@ -139,3 +141,24 @@ def test_an_agent_cannot_open_the_review_queue(loaded: Path, client: Client) -> 
     client.force_login(agent)
 
     assert client.get("/admin/linkage/matchpair/").status_code == 403
+
+
+def test_evaluate_prints_its_figures_as_json(
+    loaded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    linkage_run()
+    metrics, pending = linkage_evaluate(loaded / "truth")
+
+    run_evaluate(loaded / "truth", as_json=True)
+
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == {
+        "precision": round(metrics.precision, 6),
+        "recall": round(metrics.recall, 6),
+        "f1": round(metrics.f1, 6),
+        "true_positive_pairs": metrics.true_positive_pairs,
+        "predicted_pairs": metrics.predicted_pairs,
+        "true_pairs": metrics.true_pairs,
+        "review_pending": pending,
+    }
+    assert printed["true_pairs"] > 0

@@ -2,7 +2,7 @@
 
 The broadband system has its own customer ids. This straightforward loader links a
 record only where the link is certain: the line id is a line the CRM knows, or the
-resident ID number matches exactly. Any other record becomes a customer of its own,
+resident ID number and the name match exactly. Any other record becomes a customer of its own,
 kept with its broadband id, for identity linkage to merge later.
 """
 
@@ -89,12 +89,18 @@ def load_broadband_row(row: dict[str, str]) -> None:
 
 
 def linked_by_id_number(row: dict[str, str]) -> Customer | None:
-    """An exact, valid resident ID number is a certain link; anything else is not."""
+    """An exact, valid resident ID number under the same name is a certain link.
+
+    The same number under another name is not: two people can be registered under
+    one number (a clerk's error), and a typo in the name is for identity linkage to
+    weigh (telcrm linkage run), not for the loader to assume.
+    """
     try:
         id_number = resident_id_normalize(optional(row, "id_no"))
     except InvalidIdentifier:
         return None
-    return customer_find_by_id_number(id_number).first()
+    same_number = customer_find_by_id_number(id_number)
+    return same_number.filter(party__name=optional(row, "name")).first()
 
 
 def new_broadband_customer(row: dict[str, str], status: str) -> Customer:
