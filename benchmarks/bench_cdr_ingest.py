@@ -16,9 +16,6 @@ the peak memory reported is the stage's own):
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks.child import figures_from_child, print_stage_figures
 from telcrm_pipeline.silo_contract import CDR_COLUMNS
 
 STAGES = ("ingest", "pandas", "bare")
@@ -192,21 +190,14 @@ def run_pandas(csv: Path, out: Path) -> int:
 def run_child(args: argparse.Namespace) -> None:
     """Run one stage and print its figures as JSON."""
     stage = {"ingest": run_ingest, "pandas": run_pandas, "bare": run_bare}[args.child]
-    began = time.perf_counter()
-    rows = stage(args.csv, args.out)
-    elapsed = time.perf_counter() - began
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    figures = {"rows": rows, "seconds": elapsed, "peak_rss_mib": usage.ru_maxrss / 1024}
-    print(json.dumps(figures))
+    print_stage_figures(lambda: stage(args.csv, args.out))
 
 
 def stage_in_child(stage: str, csv: Path, out: Path) -> dict[str, float]:
     """Run one stage in a fresh interpreter and collect its figures."""
     out.mkdir()
-    command = [sys.executable, "-m", "benchmarks.bench_cdr_ingest", "--child", stage]
-    command += ["--csv", str(csv), "--out", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    options = ["--child", stage, "--csv", str(csv), "--out", str(out)]
+    return figures_from_child("benchmarks.bench_cdr_ingest", options)
 
 
 def main(argv: list[str] | None = None) -> None:

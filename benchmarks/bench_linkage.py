@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
+from benchmarks.child import figures_from_child, peak_mib
 from telcrm_pipeline.linkage import (
     cluster_links,
     pairwise_metrics,
@@ -104,16 +103,13 @@ def run_child(args: argparse.Namespace) -> None:
     """Run one stage and print its figures as JSON."""
     stage = {"linkage": run_linkage, "baseline": run_baseline}[args.child]
     figures = stage(args.operator)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    figures["peak_rss_mib"] = usage.ru_maxrss / 1024
+    figures["peak_rss_mib"] = peak_mib()
     print(json.dumps(figures))
 
 
 def in_child(stage: str, operator: Path) -> dict:
-    command = [sys.executable, "-m", "benchmarks.bench_linkage", "--child", stage]
-    command += ["--operator", str(operator)]
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    options = ["--child", stage, "--operator", str(operator)]
+    return figures_from_child("benchmarks.bench_linkage", options)
 
 
 def quality(metrics: dict) -> str:

@@ -17,15 +17,13 @@ its own child process (so the peak memory reported is the stage's own):
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb
+
+from benchmarks.child import figures_from_child, print_stage_figures
 
 STAGES = ("summary", "pandas", "scan")
 CHILD_STAGES = ("write", *STAGES)
@@ -188,21 +186,14 @@ def run_child(args: argparse.Namespace) -> None:
         "pandas": run_pandas,
         "scan": run_scan,
     }
-    began = time.perf_counter()
-    rows = stage[args.child](args.store, args.out)
-    elapsed = time.perf_counter() - began
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    figures = {"rows": rows, "seconds": elapsed, "peak_rss_mib": usage.ru_maxrss / 1024}
-    print(json.dumps(figures))
+    print_stage_figures(lambda: stage[args.child](args.store, args.out))
 
 
 def stage_in_child(stage: str, store: Path, out: Path) -> dict[str, float]:
     """Run one stage in a fresh interpreter and collect its figures."""
     out.mkdir()
-    command = [sys.executable, "-m", "benchmarks.bench_usage_summary", "--child", stage]
-    command += ["--store", str(store), "--out", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    options = ["--child", stage, "--store", str(store), "--out", str(out)]
+    return figures_from_child("benchmarks.bench_usage_summary", options)
 
 
 def main(argv: list[str] | None = None) -> None:

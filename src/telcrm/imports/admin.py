@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
+from telcrm.core.admin import ReadOnlyAdmin, ServiceWrittenAdmin
 from telcrm.imports.choices import QuarantineState
 from telcrm.imports.models import ImportFile, ImportRun, QuarantinedRow
 from telcrm.imports.quarantine import (
@@ -27,23 +28,6 @@ FILE_FIELDS = (
 )  # fmt: skip
 RESUBMIT_BUTTON = "_resubmit"
 DISCARD_BUTTON = "_discard"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The ledger is written by imports only; staff read it."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(
-        self, request: HttpRequest, obj: Any | None = None
-    ) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: Any | None = None
-    ) -> bool:
-        return False
 
 
 class ImportFileInline(admin.TabularInline):
@@ -109,7 +93,7 @@ def values_form(obj: QuarantinedRow | None) -> type[QuarantinedRowForm]:
 
 
 @admin.register(QuarantinedRow)
-class QuarantinedRowAdmin(admin.ModelAdmin):
+class QuarantinedRowAdmin(ServiceWrittenAdmin):
     form = QuarantinedRowForm
     list_display = ["id", "kind", "path", "line", "field", "reason", "state", "run"]
     list_filter = ["state", "kind", "run"]
@@ -137,14 +121,7 @@ class QuarantinedRowAdmin(admin.ModelAdmin):
 
     change_form_template = "admin/imports/quarantinedrow/change_form.html"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: Any | None = None
-    ) -> bool:
-        # Nothing read is ever lost: a row is discarded (kept, marked), not deleted.
-        return False
+    # Nothing read is ever lost: a row is discarded (kept, marked), not deleted.
 
     @admin.display(description=_("values as read"))
     def original_values(self, obj: QuarantinedRow) -> str:

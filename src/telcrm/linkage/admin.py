@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from telcrm.core.admin import ReadOnlyAdmin, ServiceWrittenAdmin
 from telcrm.linkage.choices import PairStatus
 from telcrm.linkage.models import IdentityLink, LinkageRun, MatchPair
 from telcrm.linkage.records import record_view
@@ -27,16 +28,6 @@ from telcrm.users.models import User
 SHOWN_FIELDS = ("name", "id_number", "birth_date", "phone", "address", "customer")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: Any | None = None
-    ) -> bool:
-        return False
-
-
 @admin.register(LinkageRun)
 class LinkageRunAdmin(ReadOnlyAdmin):
     list_display = [
@@ -44,14 +35,9 @@ class LinkageRunAdmin(ReadOnlyAdmin):
         "review_pending", "message",
     ]  # fmt: skip
 
-    def has_change_permission(
-        self, request: HttpRequest, obj: Any | None = None
-    ) -> bool:
-        return False
-
 
 @admin.register(MatchPair)
-class MatchPairAdmin(ReadOnlyAdmin):
+class MatchPairAdmin(ServiceWrittenAdmin):
     """The review queue: filter on "Waiting for review", open a pair, decide."""
 
     list_display = [
@@ -129,7 +115,7 @@ class MatchPairAdmin(ReadOnlyAdmin):
 
 
 @admin.register(IdentityLink)
-class IdentityLinkAdmin(ReadOnlyAdmin):
+class IdentityLinkAdmin(ServiceWrittenAdmin):
     list_display = [
         "id", "kind", "merged", "billing_account", "survivor", "decision",
         "linked_at", "linked_by", "undone_at",

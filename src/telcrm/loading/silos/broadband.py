@@ -2,8 +2,8 @@
 
 The broadband system has its own customer ids. This straightforward loader links a
 record only where the link is certain: the line id is a line the CRM knows, or the
-resident ID number and the name match exactly. Any other record becomes a customer of its own,
-kept with its broadband id, for identity linkage to merge later.
+resident ID number and the name match exactly. Any other record becomes a customer of
+its own, kept with its broadband id, for identity linkage to merge later.
 """
 
 from __future__ import annotations
