@@ -15,7 +15,6 @@ given the same files, completes the work, because each part is idempotent:
 from __future__ import annotations
 
 import fcntl
-import getpass
 import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ from telcrm.imports.cdr import (
 )
 from telcrm.imports.choices import RunState
 from telcrm.imports.models import ImportFile, ImportRun, QuarantinedRow
+from telcrm.lib.login import login_name
 from telcrm.loading.context import KIND_OF, Progress
 from telcrm.loading.kinds import CDR_KIND, discover, silos_root
 from telcrm.loading.reading import SiloFileError, manifest_encoding
@@ -221,10 +221,3 @@ def import_lock() -> Iterator[None]:
 def file_sha256(path: Path) -> str:
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def login_name() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

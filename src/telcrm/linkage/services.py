@@ -13,7 +13,6 @@ later run does not link them again.
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -27,6 +26,7 @@ from django.utils import timezone
 
 from telcrm.accounts.models import BillingAccount
 from telcrm.customers.models import Customer
+from telcrm.lib.login import login_name
 from telcrm.linkage.choices import Decision, LinkKind, PairStatus
 from telcrm.linkage.models import IdentityLink, LinkageRun, MatchPair
 from telcrm.linkage.records import LinkageRecords, linkage_records
@@ -425,10 +425,3 @@ def linkage_evaluate(truth_dir: Path) -> tuple[LinkageMetrics, int]:
     }
     metrics = pairwise_metrics(predicted, truth_entities(truth_dir))
     return metrics, MatchPair.objects.filter(status=PairStatus.PENDING).count()
-
-
-def login_name() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

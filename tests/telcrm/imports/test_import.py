@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.telcrm.silo_files import rewrite
 
 from telcrm.billing.models import Payment
 from telcrm.customers.models import Customer
@@ -25,19 +26,6 @@ pytestmark = pytest.mark.django_db
 def data_rows(path: Path) -> int:
     with path.open("rb") as handle:
         return sum(1 for _ in handle) - 1
-
-
-def rewrite(path: Path, edit: dict[int, dict[str, str]]) -> None:
-    """Change fields of data rows (0-based) in place."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        fields, rows = list(reader.fieldnames or []), list(reader)
-    for index, changes in edit.items():
-        rows[index].update(changes)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def quarantine(silos: Path) -> set[tuple[str, int, str, str]]:

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from tests.telcrm.silo_files import rewrite
 
 from telcrm.accounts.selectors import group_manager_mismatches
 from telcrm.billing.models import Bill, BillItem, Payment
@@ -31,20 +32,6 @@ def by_path(report: LoadReport) -> dict[str, tuple[int, int, int, int]]:
     return {
         f.path: (f.read, f.loaded, f.quarantined, f.duplicates) for f in report.files
     }
-
-
-def rewrite(path: Path, edit: dict[int, dict[str, str]]) -> list[dict[str, str]]:
-    """Change fields of data rows (0-based) in place; return the edited rows."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        fields, rows = list(reader.fieldnames or []), list(reader)
-    for index, changes in edit.items():
-        rows[index].update(changes)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    return [rows[index] for index in edit]
 
 
 def other_amount(line: str) -> str:
