@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
@@ -18,8 +19,9 @@ from telcrm.imports.services import (
     import_directory,
     import_files,
 )
-from telcrm.loading.kinds import KINDS
+from telcrm.loading.kinds import CDR_KIND, KINDS
 from telcrm.loading.reading import SiloFileError
+from telcrm.loading.report import FileReport
 
 # Progress and tables go to stderr, so that --json leaves stdout to the JSON.
 console = Console(stderr=True)
@@ -86,12 +88,27 @@ def file_progress() -> Iterator[Callable[[str, int], None]]:
 
 
 def print_result(result: ImportResult) -> None:
+    """One row per silo file; the CDR files (one per day) summed in one row."""
     table = Table(title=f"Import #{result.run.pk}: {result.run.state}")
     for column in ("file", "kind", "read", "loaded", "quarantined", "duplicates"):
-        table.add_column(
-            column, justify="left" if column in {"file", "kind"} else "right"
+        justify: Literal["left", "right"] = (
+            "left" if column in {"file", "kind"} else "right"
         )
-    for item in result.files:
+        table.add_column(column, justify=justify)
+    cdr = [item for item in result.files if item.kind == CDR_KIND]
+    rows = [item for item in result.files if item.kind != CDR_KIND]
+    if cdr:
+        rows.append(
+            FileReport(
+                path=f"{len(cdr)} CDR files",
+                kind=CDR_KIND,
+                read=sum(item.read for item in cdr),
+                loaded=sum(item.loaded for item in cdr),
+                quarantined=sum(item.quarantined for item in cdr),
+                duplicates=sum(item.duplicates for item in cdr),
+            )
+        )
+    for item in rows:
         table.add_row(
             item.path,
             item.kind,
