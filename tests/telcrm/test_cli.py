@@ -12,6 +12,8 @@ from pathlib import Path
 def run_telcrm(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TELCRM_HOME": str(home)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    # Each home its own embedded database, never a server the suite runs against.
+    env.pop("DATABASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "telcrm.cli", *args],
         env=env,
