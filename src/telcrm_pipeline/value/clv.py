@@ -35,11 +35,18 @@ class ClvInputError(ValueError):
     """A transaction table that cannot be summarised; names the column and row."""
 
     def __init__(
-        self, message: str, *, column: str | None = None, row: Any = None
+        self,
+        message: str,
+        *,
+        column: str | None = None,
+        row: Any = None,
+        reason: str | None = None,
     ) -> None:
         super().__init__(message)
         self.column = column
         self.row = row
+        #: What is wrong, without the column and row (for callers that add their own).
+        self.reason = reason or message
 
 
 # --------------------------------------------------------------------------- input
@@ -66,11 +73,12 @@ def parse_dates(values: pd.Series, *, column: str = "date") -> pd.Series:
     bad = parsed.isna()
     if bad.any():
         row = bad.idxmax()
+        reason = f"unparseable date {values[row]!r} (expected YYYYMMDD or an ISO date)"
         raise ClvInputError(
-            f"column {column!r}: unparseable date {values[row]!r} at row {row} "
-            "(expected YYYYMMDD or an ISO date)",
+            f"column {column!r}: {reason} at row {row}",
             column=column,
             row=row,
+            reason=reason,
         )
     return parsed.dt.normalize()
 
@@ -81,10 +89,12 @@ def parse_values(values: pd.Series, *, column: str = "value") -> pd.Series:
     bad = parsed.isna() | ~np.isfinite(parsed)
     if bad.any():
         row = bad.idxmax()
+        reason = f"unparseable value {values[row]!r}"
         raise ClvInputError(
-            f"column {column!r}: unparseable value {values[row]!r} at row {row}",
+            f"column {column!r}: {reason} at row {row}",
             column=column,
             row=row,
+            reason=reason,
         )
     return parsed
 
@@ -147,12 +157,16 @@ def rfm_summary(
             "value": parse_values(transactions[value], column=value).to_numpy(),
         }
     )
-    if frame["customer"].isna().any():
-        row = transactions.index[frame["customer"].isna().to_numpy()][0]
+    no_customer = frame["customer"].isna() | (
+        frame["customer"].astype(str).str.strip() == ""
+    )
+    if no_customer.any():
+        row = transactions.index[no_customer.to_numpy()][0]
         raise ClvInputError(
             f"column {customer!r}: empty customer at row {row}",
             column=customer,
             row=row,
+            reason="empty customer",
         )
     data_end = frame["day"].max() if len(frame) else cal_end
     end = _as_timestamp(holdout_end) if holdout_end is not None else data_end

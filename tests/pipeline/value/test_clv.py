@@ -239,7 +239,9 @@ def test_rfm_summary_known_first_purchase_origin() -> None:
 def test_rfm_summary_names_the_bad_row_and_column() -> None:
     frame = _tiny(TINY_ISO)
     frame.loc[3, "day"] = "1997-02-30"
-    with pytest.raises(ClvInputError, match=r"column 'day'.*'1997-02-30' at row 3"):
+    with pytest.raises(
+        ClvInputError, match=r"column .day.: unparseable date .1997-02-30. .*at row 3"
+    ):
         rfm_summary(
             frame, customer="cust", date="day", value="amount", calibration_end=19970226
         )
