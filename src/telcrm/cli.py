@@ -14,6 +14,9 @@ from typing import Annotated
 
 import typer
 
+from telcrm.churn_cli import churn_app
+from telcrm.clv_cli import clv_app
+
 app = typer.Typer(
     name="telcrm",
     help="Telco CRM: customer relationship management for telecom operators. "
@@ -111,6 +114,10 @@ def import_(
 
     run_import(paths, kind=kind, encoding=encoding, as_json=as_json)
 
+
+# Model commands that need no configuration: they read any CSV the analyst gives.
+app.add_typer(clv_app, name="clv")
+app.add_typer(churn_app, name="churn")
 
 linkage_app = typer.Typer(
     help="Identity linkage: one customer from the CRM, billing and broadband records.",

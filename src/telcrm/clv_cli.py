@@ -10,20 +10,14 @@ import json
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from telcrm_pipeline.value import (
-    ClvInputError,
-    fit_bgnbd,
-    fit_gamma_gamma,
-    parse_dates,
-    rfm_summary,
-)
+if TYPE_CHECKING:  # pandas and SciPy load only when a command runs (telcrm starts fast)
+    import pandas as pd
 
 clv_app = typer.Typer(
     help="Customer lifetime value: BG/NBD purchases and Gamma-Gamma spend "
@@ -53,6 +47,8 @@ def fail(message: str) -> typer.Exit:
 
 
 def read_transactions(path: Path, *, sep: str, header: bool) -> pd.DataFrame:
+    import pandas as pd
+
     """The file as text columns, indexed by line number in the file (1-based).
 
     Without a header, the columns are named by position: "1", "2", ...
@@ -115,6 +111,16 @@ def fit_command(
     ] = False,
 ) -> None:
     """Fit BG/NBD and Gamma-Gamma on the calibration period and print the parameters."""
+    import pandas as pd
+
+    from telcrm_pipeline.value import (
+        ClvInputError,
+        fit_bgnbd,
+        fit_gamma_gamma,
+        parse_dates,
+        rfm_summary,
+    )
+
     try:
         cal_end = parse_dates(pd.Series([calibration_end]), column="calibration-end")
     except ClvInputError as exc:

@@ -101,3 +101,13 @@ def test_import_refuses_an_unknown_encoding_and_an_unknown_kind(
     assert "Nothing was imported: unknown encoding 'klingon'" in encoding.stderr
     assert kind.returncode != 0
     assert "Unknown kind 'tribbles'; one of: staff, offers," in kind.stderr
+
+
+def test_the_model_commands_are_registered(tmp_path: Path) -> None:
+    clv = run_telcrm("clv", "fit", "--help", home=tmp_path / "home")
+    churn = run_telcrm("churn", "evaluate", "--help", home=tmp_path / "home")
+
+    assert clv.returncode == 0, clv.stderr
+    assert "--calibration-end" in clv.stdout
+    assert churn.returncode == 0, churn.stderr
+    assert "--target" in churn.stdout
