@@ -8,7 +8,6 @@ silos' quarantine so that staff see and fix them in one place.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from telcrm.loading.report import FileReport
 from telcrm_pipeline.cdr_store import (
     CdrFileError,
     CdrFileReport,
+    check_cdr_headers,
     ingest_cdr_files,
     open_store,
 )
@@ -41,14 +41,10 @@ def store_dir() -> Path:
 
 def cdr_headers_check(paths: Sequence[Path], *, encoding: str | None) -> None:
     """Refuse, before anything is written, a file that is not a CDR file."""
-    for path in paths:
-        with path.open("rb") as handle:
-            first = handle.readline().decode("utf-8-sig", "replace").rstrip("\r\n")
-        if tuple(first.split(",")) != CDR_COLUMNS:
-            raise SiloFileError(
-                f"{path}: header {first!r} is not the CDR header "
-                f"{','.join(CDR_COLUMNS)!r}; is this the right kind of file?"
-            )
+    try:
+        check_cdr_headers(paths, encoding=cdr_encoding(encoding))
+    except CdrFileError as error:
+        raise SiloFileError(str(error)) from error
 
 
 def cdr_files_import(
@@ -64,7 +60,7 @@ def cdr_files_import(
     except CdrFileError as error:
         raise SiloFileError(str(error)) from error
     for report in reports:
-        sha = report_sha256(report)
+        sha = report.sha256
         ImportFile.objects.create(
             run=run,
             path=str(report.path),
@@ -97,14 +93,6 @@ def cdr_files_import(
 def cdr_encoding(encoding: str | None) -> str:
     """CDR files are ASCII in practice; a declared encoding still applies."""
     return encoding or "utf-8"
-
-
-def report_sha256(report: CdrFileReport) -> str:
-    known = getattr(report, "sha256", None)
-    if known:
-        return str(known)
-    with Path(report.path).open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def cdr_quarantine_copy(run: ImportRun, report: CdrFileReport, sha: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from telcrm_pipeline.cdr_store.ingest import (
     CdrFileError,
     CdrFileReport,
+    check_cdr_headers,
     ingest_cdr_files,
 )
 from telcrm_pipeline.cdr_store.journal import recover_store
@@ -19,6 +20,7 @@ __all__ = [
     "CdrFileError",
     "CdrFileReport",
     "cdr_parquet_files",
+    "check_cdr_headers",
     "ingest_cdr_files",
     "line_month_usage",
     "open_store",

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -50,6 +50,8 @@ class CdrFileReport:
 
     ``days`` are the days (YYYY-MM-DD, sorted) where the file loaded rows: the day
     partitions whose usage summaries are now out of date (``summarise_days``).
+    ``sha256`` is the file's digest (computed anyway: it names the output files), for
+    callers that keep a ledger of what they ingested.
     """
 
     path: Path
@@ -58,6 +60,8 @@ class CdrFileReport:
     quarantined: int
     duplicates: int
     days: tuple[str, ...] = ()
+    # Not part of the accounting: reports compare equal whatever the digest.
+    sha256: str = field(default="", compare=False)
 
 
 def _quote(text: str) -> str:
@@ -80,6 +84,15 @@ def _needs_transcoding(path: Path, encoding: str) -> bool:
     with path.open("rb") as handle:
         bom = handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
     return bom or not _is_utf8(encoding)
+
+
+def check_cdr_headers(paths: Sequence[Path], *, encoding: str = "utf-8") -> None:
+    """Refuse, before anything is read or written, any file that is not a CDR file.
+
+    Raises CdrFileError naming the first such file and both headers.
+    """
+    for path in paths:
+        _check_header(Path(path), encoding)
 
 
 def _check_header(path: Path, encoding: str) -> None:
@@ -341,7 +354,8 @@ def _ingest_one(
     transcode = _needs_transcoding(path, encoding)
     with ThreadPoolExecutor(max_workers=1) as hasher:
         digest = hasher.submit(_sha256, path)
-        return _ingest_staged(con, path, store, encoding, transcode, digest.result)
+        report = _ingest_staged(con, path, store, encoding, transcode, digest.result)
+        return replace(report, sha256=digest.result())
 
 
 def _ingest_staged(
@@ -611,8 +625,7 @@ def ingest_cdr_files(
         When a file's header is not the CDR header (checked for every file before any
         is read, so nothing is written).
     """
-    for path in paths:
-        _check_header(Path(path), encoding)
+    check_cdr_headers(paths, encoding=encoding)
     recover_store(Path(store))
     reports: list[CdrFileReport] = []
     con = duckdb.connect()

@@ -195,7 +195,7 @@ def test_a_file_of_another_kind_is_refused_before_anything_is_written(
         SiloFileError, match=r"bills.csv: header .* is not the expected"
     ):
         import_files([("staff", silos / "crm/staff.csv"), ("customers", bills)])
-    with pytest.raises(SiloFileError, match=r"is not the CDR header"):
+    with pytest.raises(SiloFileError, match=r"staff.csv: not a CDR file \(header"):
         import_files([("cdr", silos / "crm/staff.csv")])
 
     assert not ImportRun.objects.exists()
