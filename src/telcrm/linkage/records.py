@@ -9,6 +9,7 @@ customer, a broadband record the loader attached to a CRM customer.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -63,16 +64,22 @@ class LinkageRecords:
         )
 
 
-def party_details() -> tuple[dict[int, tuple[str, str]], dict[int, Row]]:
-    """Per party: (ID number, birth date); and the primary phone and address."""
+def party_details(
+    party_ids: Collection[int] | None = None,
+) -> tuple[dict[int, tuple[str, str]], dict[int, Row]]:
+    """Per party (every party, or those given): (ID number, birth date); and the
+    primary phone and address."""
+    chosen = {} if party_ids is None else {"party_id__in": list(party_ids)}
     ids: dict[int, tuple[str, str]] = {}
-    for individual in Individual.objects.only("party_id", "id_number", "birth_date"):
+    individuals = Individual.objects.filter(**chosen)
+    for individual in individuals.only("party_id", "id_number", "birth_date"):
         birth = individual.birth_date.isoformat() if individual.birth_date else ""
         ids[individual.party_id] = (individual.id_number or "", birth)
-    for party_id, uscc in Organization.objects.values_list("party_id", "uscc"):
+    organizations = Organization.objects.filter(**chosen)
+    for party_id, uscc in organizations.values_list("party_id", "uscc"):
         ids[party_id] = (uscc or "", "")
     contacts: dict[int, Row] = defaultdict(dict)
-    primary = ContactMedium.objects.filter(is_primary=True).values_list(
+    primary = ContactMedium.objects.filter(is_primary=True, **chosen).values_list(
         "party_id", "kind", "phone", "street", "province", "city", "district"
     )
     for party_id, kind, phone, street, province, city, district in primary:
@@ -239,20 +246,5 @@ def record_view(rid: str) -> Row:
 
 
 def party_details_of(party_id: int) -> tuple[tuple[str, str], Row]:
-    individual = Individual.objects.filter(party_id=party_id).first()
-    organization = Organization.objects.filter(party_id=party_id).first()
-    if individual is not None:
-        birth = individual.birth_date.isoformat() if individual.birth_date else ""
-        ids = (individual.id_number or "", birth)
-    else:
-        ids = ((organization.uscc or "") if organization else "", "")
-    contacts: Row = {}
-    for medium in ContactMedium.objects.filter(party_id=party_id, is_primary=True):
-        if medium.kind == ContactKind.PHONE:
-            contacts.setdefault("phone", medium.phone)
-        elif medium.kind == ContactKind.ADDRESS and "street" not in contacts:
-            contacts.update(
-                street=medium.street, province=medium.province, city=medium.city,
-                district=medium.district,
-            )  # fmt: skip
-    return ids, contacts
+    ids, contacts = party_details([party_id])
+    return ids.get(party_id, ("", "")), contacts[party_id]

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.db import transaction
 
 from telcrm.loading.context import LoadContext, Progress
-from telcrm.loading.kinds import SILO_KINDS, discover, kind_columns, silos_root
+from telcrm.loading.kinds import SILO_KINDS, discover, silos_root
 from telcrm.loading.reading import FileSource, SiloFile, manifest_encoding
 from telcrm.loading.report import LoadReport
 from telcrm.loading.silos.accounts import load_billing_accounts
@@ -20,6 +20,7 @@ from telcrm.loading.silos.customers import load_contacts, load_customers
 from telcrm.loading.silos.groups import load_groups
 from telcrm.loading.silos.staff import load_staff
 from telcrm.loading.silos.subscriptions import load_subscriptions
+from telcrm_pipeline.silo_contract import SILO_COLUMNS
 
 Loader = Callable[[LoadContext], None]
 
@@ -55,12 +56,8 @@ def silo_files(
         if kind in SILO_KINDS
     ]
     for item in files:
-        FileSource([item]).check_header(item.relpath, kind_columns(kind_of(item)))
+        FileSource([item]).check_header(item.relpath, SILO_COLUMNS[item.relpath])
     return files
-
-
-def kind_of(item: SiloFile) -> str:
-    return next(kind for kind, relpath in SILO_KINDS.items() if relpath == item.relpath)
 
 
 def silo_files_load(
