@@ -25,7 +25,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from telcrm.accounts.models import BillingAccount
-from telcrm.customers.models import Customer
+from telcrm.customers.choices import SourceSystem
+from telcrm.customers.models import Customer, CustomerSourceKey
 from telcrm.lib.login import login_name
 from telcrm.linkage.choices import Decision, LinkKind, PairStatus
 from telcrm.linkage.models import IdentityLink, LinkageRun, MatchPair
@@ -37,6 +38,7 @@ from telcrm_pipeline.linkage import (
     cluster_links,
     pairwise_metrics,
     predict_links,
+    record_id,
     truth_entities,
 )
 
@@ -176,21 +178,43 @@ def identity_link_undo(*, link: IdentityLink, user: User | None = None) -> None:
 
 def pairs_between(link: IdentityLink) -> models.QuerySet[MatchPair]:
     """The scored pairs joining the link's two sides."""
-    found = linkage_records()
-    sides: dict[int | None, set[str]] = defaultdict(set)
-    for rid, customer in found.customer_of.items():
-        sides[customer].add(rid)
-    account_records = {
-        rid
-        for rid, account in found.account_of.items()
-        if account == link.billing_account_id
-    }
-    left = sides[link.survivor_id]
-    right = sides[link.merged_id] if link.merged_id else account_records
+    left = record_ids_of(link.survivor_id)
+    if link.merged_id is not None:
+        right = record_ids_of(link.merged_id)
+    else:
+        assert link.billing_account is not None  # an attachment names its account
+        right = {record_id(SourceSystem.BILLING, link.billing_account.account_number)}
     return MatchPair.objects.filter(
         Q(record_l__in=left, record_r__in=right)
         | Q(record_l__in=right, record_r__in=left)
     )
+
+
+def record_owner(rid: str) -> tuple[int | None, int | None]:
+    """(customer, billing account) of one linkage record, read for it alone."""
+    system, _, source_id = rid.partition(":")
+    if system == SourceSystem.BILLING:
+        account = BillingAccount.objects.filter(account_number=source_id)
+        found = account.values_list("customer_id", "id").first()
+        return found if found is not None else (None, None)
+    key = CustomerSourceKey.objects.filter(system=system, source_id=source_id)
+    return key.values_list("customer_id", flat=True).first(), None
+
+
+def record_ids_of(customer_id: int) -> set[str]:
+    """The linkage records that belong to one customer (as ``linkage_records`` sees
+    them), read for that customer alone."""
+    keys = (
+        CustomerSourceKey.objects.filter(customer_id=customer_id)
+        .exclude(system=SourceSystem.BILLING)
+        .values_list("system", "source_id")
+    )
+    accounts = BillingAccount.objects.filter(customer_id=customer_id).values_list(
+        "account_number", flat=True
+    )
+    return {record_id(system, source) for system, source in keys} | {
+        record_id(SourceSystem.BILLING, number) for number in accounts
+    }
 
 
 # --- the run --------------------------------------------------------------------------
@@ -319,7 +343,7 @@ def cluster_apply(
     ]
     if not owners or (len(owners) == 1 and not orphans):
         return 0, 0, 0  # already one customer, or no customer to attach accounts to
-    ranked = ranked_customers(found, owners)
+    ranked = ranked_customers(owners, found.crm_customers)
     survivor = ranked[0]
     merged = attached = refused = 0
     for duplicate in ranked[1:]:
@@ -343,10 +367,9 @@ def cluster_apply(
     return merged, attached, refused
 
 
-def ranked_customers(found: LinkageRecords, ids: Iterable[int]) -> list[Customer]:
-    """Survivor first: a CRM customer before one only another silo knows, then the
-    longest-standing relationship."""
-    crm = found.crm_customers
+def ranked_customers(ids: Iterable[int], crm: set[int]) -> list[Customer]:
+    """Survivor first: a CRM customer (in ``crm``) before one only another silo
+    knows, then the longest-standing relationship."""
     return sorted(
         Customer.objects.in_bulk(list(ids)).values(),
         key=lambda c: (c.pk not in crm, c.customer_since, c.customer_number),
@@ -366,9 +389,8 @@ def evidence_pair(
 
 def match_pair_accept(*, pair: MatchPair, user: User) -> IdentityLink | None:
     """Staff say the two records are one party: link them now."""
-    found = linkage_records()
     with transaction.atomic():
-        link = records_link(found, pair.record_l, pair.record_r, pair, user)
+        link = records_link(pair.record_l, pair.record_r, pair, user)
         pair.status, pair.decided_by, pair.decided_at = (
             PairStatus.LINKED, user, timezone.now(),
         )  # fmt: skip
@@ -386,25 +408,32 @@ def match_pair_reject(*, pair: MatchPair, user: User) -> None:
 
 
 def records_link(
-    found: LinkageRecords, left: str, right: str, pair: MatchPair, user: User
+    left: str, right: str, pair: MatchPair, user: User
 ) -> IdentityLink | None:
     resolve = Resolver()
-    customers = [found.customer_of.get(left), found.customer_of.get(right)]
-    resolved = [resolve(c) if c is not None else None for c in customers]
+    owners = [record_owner(left), record_owner(right)]
+    resolved = [resolve(c) if c is not None else None for c, _ in owners]
     if resolved[0] is not None and resolved[0] == resolved[1]:
         return None  # already one customer
     present = [c for c in resolved if c is not None]
     if not present:
         raise LinkRefused("neither record has a customer to link to")
-    ranked = ranked_customers(found, present)
+    crm = set(
+        CustomerSourceKey.objects.filter(
+            customer_id__in=present, system=SourceSystem.CRM
+        ).values_list("customer_id", flat=True)
+    )
+    ranked = ranked_customers(present, crm)
     survivor = ranked[0]
     if len(ranked) == 2:
         return customer_merge(
             survivor=survivor, merged=ranked[1], decision=Decision.STAFF,
             pair=pair, user=user,
         )  # fmt: skip
-    account_record = left if resolved[0] is None else right
-    account = BillingAccount.objects.get(pk=found.account_of[account_record])
+    _, account_id = owners[0] if resolved[0] is None else owners[1]
+    if account_id is None:
+        raise LinkRefused(f"{left} or {right} is no longer in the store")
+    account = BillingAccount.objects.get(pk=account_id)
     return billing_account_attach(
         survivor=survivor, account=account, decision=Decision.STAFF, pair=pair,
         user=user,
