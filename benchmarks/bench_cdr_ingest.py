@@ -23,7 +23,11 @@ from pathlib import Path
 
 import duckdb
 
-from benchmarks.child import figures_from_child, print_stage_figures
+from benchmarks.child import (
+    figures_from_child,
+    print_stage_figures,
+    print_stage_rows,
+)
 from telcrm_pipeline.silo_contract import CDR_COLUMNS
 
 STAGES = ("ingest", "pandas", "bare")
@@ -217,13 +221,7 @@ def main(argv: list[str] | None = None) -> None:
         }
     print(f"CDR rows               {args.rows:,} ({size_mib:,.0f} MiB of CSV, ", end="")
     print(f"{len(CDR_COLUMNS)} columns; written in {written:.1f} s)")
-    for stage in STAGES:
-        got = figures[stage]
-        rate = args.rows / got["seconds"]
-        print(
-            f"{stage:<8} {got['seconds']:7.1f} s  {rate:>12,.0f} rows/s  "
-            f"peak {got['peak_rss_mib']:>7,.0f} MiB  ({int(got['rows']):,} rows out)"
-        )
+    print_stage_rows(args.rows, figures, STAGES)
     ingest, bare = figures["ingest"]["seconds"], figures["bare"]["seconds"]
     pandas = figures["pandas"]["seconds"]
     print(f"ingest / bare copy     {ingest / bare:.2f} (goal <= 1.5)")

@@ -20,7 +20,11 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.bench_usage_summary import DAY, run_scan, write_day
-from benchmarks.child import figures_from_child, print_stage_figures
+from benchmarks.child import (
+    figures_from_child,
+    print_stage_figures,
+    print_stage_rows,
+)
 
 STAGES = ("features", "pandas", "scan")
 CHILD_STAGES = ("write", *STAGES, "spark")
@@ -184,13 +188,7 @@ def main(argv: list[str] | None = None) -> None:
             for stage in stages
         }
     print(f"CDR rows (one day)     {args.rows:,}")
-    for stage in stages:
-        item = figures[stage]
-        print(
-            f"{stage:<10} {item['seconds']:6.1f} s  "
-            f"{args.rows / item['seconds']:>12,.0f} rows/s  "
-            f"peak {item['peak_rss_mib']:7,.0f} MiB  ({int(item['rows']):,} rows out)"
-        )
+    print_stage_rows(args.rows, figures, stages)
     features = figures["features"]["seconds"]
     scan, pandas = figures["scan"]["seconds"], figures["pandas"]["seconds"]
     print(f"features / scan        {features / scan:.2f} (goal <= 5)")

@@ -23,7 +23,11 @@ from pathlib import Path
 
 import duckdb
 
-from benchmarks.child import figures_from_child, print_stage_figures
+from benchmarks.child import (
+    figures_from_child,
+    print_stage_figures,
+    print_stage_rows,
+)
 
 STAGES = ("summary", "pandas", "scan")
 CHILD_STAGES = ("write", *STAGES)
@@ -217,13 +221,7 @@ def main(argv: list[str] | None = None) -> None:
         end="",
     )
     print(f"written in {written['seconds']:.1f} s)")
-    for stage in STAGES:
-        got = figures[stage]
-        rate = args.rows / got["seconds"]
-        print(
-            f"{stage:<8} {got['seconds']:7.1f} s  {rate:>12,.0f} rows/s  "
-            f"peak {got['peak_rss_mib']:>7,.0f} MiB  ({int(got['rows']):,} rows out)"
-        )
+    print_stage_rows(args.rows, figures, STAGES)
     summary, scan = figures["summary"]["seconds"], figures["scan"]["seconds"]
     pandas = figures["pandas"]["seconds"]
     print(f"summary / scan         {summary / scan:.2f}")

@@ -32,3 +32,16 @@ def figures_from_child(module: str, options: list[str]) -> dict[str, Any]:
     command = [sys.executable, "-m", module, *options]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def print_stage_rows(
+    rows: int, figures: dict[str, dict[str, Any]], stages: tuple[str, ...]
+) -> None:
+    """One line per stage: seconds, input rows per second, peak memory, rows out."""
+    for stage in stages:
+        got = figures[stage]
+        rate = rows / got["seconds"]
+        print(
+            f"{stage:<8} {got['seconds']:7.1f} s  {rate:>12,.0f} rows/s  "
+            f"peak {got['peak_rss_mib']:>7,.0f} MiB  ({int(got['rows']):,} rows out)"
+        )
