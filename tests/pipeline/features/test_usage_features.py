@@ -4,7 +4,6 @@ same on DuckDB and on Spark."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import ibis
@@ -19,7 +18,6 @@ from telcrm_pipeline.features import (
     duckdb_backend,
     line_month_usage,
     lines_from_silos,
-    spark_backend,
 )
 from telcrm_pipeline.synthetic import GeneratorConfig, generate_operator
 
@@ -147,14 +145,6 @@ def features_on(con: object, operator: Path) -> pd.DataFrame:
     )
     frame = con.execute(expression)  # type: ignore[attr-defined]
     return frame.sort_values(["customer", "month"]).reset_index(drop=True)
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[object]:
-    """Spark in local mode, stopped at the end (else py4j logs after pytest closed)."""
-    con = spark_backend()
-    yield con
-    con._session.stop()
 
 
 @pytest.mark.spark
