@@ -25,7 +25,7 @@ OPERATOR_SCHEMAS: dict[str, pa.Schema] = {
     "customers": pa.schema(
         [
             ("customer", pa.string()),
-            ("customer_type", pa.string()),  # individual | organisation
+            ("customer_type", pa.string()),  # individual | organization
             ("customer_since", pa.date32()),
             ("channel", pa.string()),
             ("status", pa.string()),  # active | suspended | closed

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "telcrm.imports",
     "telcrm.usage",
     "telcrm.linkage",
+    "telcrm.analytics",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ DOMAIN_APPS = (
     "imports",
     "usage",
     "linkage",
+    "analytics",
 )
 
 CRUD_ACTIONS = ("add", "change", "delete", "view")
@@ -73,6 +74,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "change:parties.contactmedium",
         "add:accounts.accountteammember",
         "change:accounts.accountteammember",
+        "view:analytics.customerscore",
+        "view:analytics.fraudflag",
     ),
     Role.MARKETER: (
         "view:customers.customer",
@@ -80,6 +83,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "view:customers.donotcallentry",
         "view:catalog.*",
         "view:inventory.subscription",
+        "view:analytics.customerscore",
     ),
     Role.ANALYST: tuple(f"view:{app}.*" for app in DOMAIN_APPS if app != "users"),
     Role.SUPERVISOR: (
