@@ -202,6 +202,10 @@ class CostRates:
         return self.service_per_ticket.get(kind, self.service_per_ticket_default)
 
 
+#: The documented defaults, for function signatures.
+DEFAULT_RATES = CostRates()
+
+
 @dataclass(frozen=True)
 class _Window:
     """The dates ``(start, end]`` a record's own date must fall in."""
@@ -237,7 +241,8 @@ def prepaid_customers(data: OperatorData) -> set[str]:
 
 
 def _sum_by_customer(frame: pd.DataFrame, column: str, index: pd.Index) -> pd.Series:
-    return frame.groupby("customer")[column].sum().reindex(index, fill_value=0.0)
+    sums = frame.groupby("customer")[column].sum().reindex(index, fill_value=0.0)
+    return sums.astype("float64")  # an empty frame sums to objects
 
 
 def _bills_in_window(data: OperatorData, window: _Window) -> pd.DataFrame:
@@ -309,7 +314,7 @@ def customer_value(
     data: OperatorData,
     *,
     as_of: date,
-    rates: CostRates = CostRates(),
+    rates: CostRates = DEFAULT_RATES,
     months: int = 12,
     retention_contacts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
