@@ -238,9 +238,10 @@ def fraud_flags(
         _burst_flags(_run(con, international_burst_lines(daily, settings)), lines),
         _spike_flags(_run(con, spend_spike_lines(daily, settings)), lines),
     ]
-    flags = pd.concat([f for f in frames if len(f)], ignore_index=True)
-    if flags.empty:
+    found = [frame for frame in frames if len(frame)]
+    if not found:
         return pd.DataFrame({name: pd.Series(dtype=object) for name in FLAG_COLUMNS})
+    flags = pd.concat(found, ignore_index=True)
     return flags.sort_values(["rule", "service_no"], ignore_index=True)[
         list(FLAG_COLUMNS)
     ]
