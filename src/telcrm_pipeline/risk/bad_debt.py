@@ -230,9 +230,7 @@ def _account_features(
     payments = known["payments"]
     payments = payments[payments.paid_at < cutoff]
     history = _bill_history(bills, payments, at)
-    per_account = history.groupby("account").apply(
-        _habits, settings.recent_bills, include_groups=False
-    )
+    per_account = _habits(history, settings.recent_bills)
     table = accounts.merge(per_account, left_on="account", right_index=True)
     table["tenure_months"] = [
         (at - opened).days / DAYS_PER_MONTH for opened in table.opened_date
@@ -265,30 +263,43 @@ def _bill_history(
     return history.sort_values(["account", "issue_date"])
 
 
-def _habits(history: pd.DataFrame, recent_bills: int) -> pd.Series:
+def _habits(history: pd.DataFrame, recent_bills: int) -> pd.DataFrame:
+    """One row per account of ``history`` (sorted by account and issue date)."""
+    accounts = pd.Index(history.account.unique(), name="account")
     due = history[history.is_due]
-    late = due.days_late > 0
+    late = (due.days_late > 0).rename("late")
+    by_account = due.groupby("account")
+    bills_due = by_account.size().reindex(accounts, fill_value=0).astype(float)
+    late_bills = late.groupby(due.account).sum().reindex(accounts, fill_value=0)
+    recent = due.assign(late=late).groupby("account").tail(recent_bills)
     overdue = due[due.open]
-    latest = history.amount.iloc[-1]
-    earlier = history.amount.iloc[:-1]
-    earlier_mean = earlier.mean() if len(earlier) else latest
-    return pd.Series(
-        {
-            "bills_due": float(len(due)),
-            "late_bills": float(late.sum()),
-            "late_share": float(late.mean()) if len(due) else 0.0,
-            "late_recent": float(late.iloc[-recent_bills:].sum()),
-            "recent_due": float(min(len(due), recent_bills)),
-            "mean_days_late": float(due.days_late.mean()) if len(due) else 0.0,
-            "max_days_late": float(due.days_late.max()) if len(due) else 0.0,
-            "overdue_amount": float((overdue.amount - overdue.paid).sum()),
-            "overdue_days": float(overdue.days_late.max()) if len(overdue) else 0.0,
-            "partial_bills": float(((due.paid > 0) & due.open).sum()),
-            "bill_ratio": float(latest / earlier_mean) if earlier_mean > 0 else 1.0,
-            "log_bill": math.log1p(max(float(latest), 0.0)),
-            "latest_bill": float(latest),
-        }
+    arrears = (overdue.amount - overdue.paid).groupby(overdue.account).sum()
+    partial = ((due.paid > 0) & due.open).groupby(due.account).sum()
+    amounts = history.groupby("account")["amount"]
+    latest = amounts.last().reindex(accounts)
+    count = amounts.size().reindex(accounts)
+    earlier_mean = ((amounts.sum().reindex(accounts) - latest) / (count - 1)).where(
+        count > 1, latest
     )
+    habits = pd.DataFrame(
+        {
+            "bills_due": bills_due,
+            "late_bills": late_bills.astype(float),
+            "late_share": (late_bills / bills_due.where(bills_due > 0)).fillna(0.0),
+            "late_recent": recent.groupby("account")["late"].sum(),
+            "recent_due": bills_due.clip(upper=recent_bills),
+            "mean_days_late": by_account.days_late.mean(),
+            "max_days_late": by_account.days_late.max(),
+            "overdue_amount": arrears,
+            "overdue_days": overdue.groupby("account").days_late.max(),
+            "partial_bills": partial,
+            "bill_ratio": (latest / earlier_mean.where(earlier_mean > 0)).fillna(1.0),
+            "log_bill": np.log1p(latest.clip(lower=0.0)),
+            "latest_bill": latest,
+        },
+        index=accounts,
+    )
+    return habits.fillna(0.0).astype(np.float64)
 
 
 def _reasons(row: Any, contribution: np.ndarray, settings: BadDebtSettings) -> str:
