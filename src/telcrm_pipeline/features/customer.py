@@ -66,8 +66,26 @@ ZERO_WHEN_ABSENT = (
 
 def operator_tables(data: OperatorData) -> dict[str, ir.Table]:
     """The operator's tables as in-memory Ibis tables (they travel to whichever backend
-    executes the expression)."""
-    return {name: ibis.memtable(table) for name, table in data.tables.items()}
+    executes the expression).
+
+    Integer columns with missing values (``tickets.satisfaction``) become floats: an
+    in-memory table reaches Spark through pandas, where such a column arrives as
+    floats with NaN that Spark cannot load into its integer type (every value came
+    out null); features read them as floats and skip NaN.
+    """
+    return {
+        name: ibis.memtable(_nullable_integers_as_floats(table))
+        for name, table in data.tables.items()
+    }
+
+
+def _nullable_integers_as_floats(table: pa.Table) -> pa.Table:
+    for index, column in enumerate(table.columns):
+        if pa.types.is_integer(column.type) and column.null_count:
+            table = table.set_column(
+                index, table.field(index).name, column.cast(pa.float64())
+            )
+    return table
 
 
 def month_table(months: Iterable[dt.date]) -> ir.Table:
@@ -277,6 +295,9 @@ def ticket_features(tickets: ir.Table, months: ir.Table) -> ir.Table:
     recent = seen.opened_at >= seen.window_start_at
     closed_by_end = seen.closed_at.notnull() & (seen.closed_at < seen.next_month_at)
     closed_recently = closed_by_end & (seen.closed_at >= seen.window_start_at)
+    # Missing scores may arrive as NaN on Spark (see operator_tables): skip them too.
+    score = seen.satisfaction.cast("float64")
+    rated = closed_recently & score.notnull() & ~score.isnan()
     return seen.group_by(["customer", "month"]).aggregate(
         complaints=seen.count(where=complaint & in_month),
         complaints_3m=seen.count(where=complaint & recent),
@@ -285,7 +306,7 @@ def ticket_features(tickets: ir.Table, months: ir.Table) -> ir.Table:
             where=recent & (seen.category == "port_out_query")
         ),
         open_tickets=seen.count(where=~closed_by_end),
-        satisfaction_3m=seen.satisfaction.cast("float64").mean(where=closed_recently),
+        satisfaction_3m=score.mean(where=rated),
     )
 
 

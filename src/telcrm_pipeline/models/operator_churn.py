@@ -146,6 +146,15 @@ def time_split(months: Sequence[dt.date]) -> TimeSplit:
     return TimeSplit(tuple(distinct[:-1]), distinct[-1])
 
 
+def split_masks(table: pd.DataFrame, split: TimeSplit) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean row masks of ``table``: the training months' rows, the validation
+    month's rows (disjoint: a row belongs to one month)."""
+    months = table["month"]
+    training = months.isin(split.training_months).to_numpy()
+    validation = (months == split.validation_month).to_numpy()
+    return training, validation
+
+
 def feature_matrix(frame: pd.DataFrame, *, drop: Sequence[str] = ()) -> pd.DataFrame:
     """The model's inputs: every column but the keys, the label and ``drop``; numbers
     as floats and the categorical attributes as pandas categories."""
@@ -176,8 +185,7 @@ def train_operator_churn(
     split = time_split(list(table["month"]))
     X = feature_matrix(table, drop=drop)
     y = table[LABEL].astype("int64")
-    train = table["month"].isin(split.training_months).to_numpy()
-    valid = (table["month"] == split.validation_month).to_numpy()
+    train, valid = split_masks(table, split)
     model = ChurnModel(seed=seed).fit(X[train], y[train])
     probability = model.predict_proba(X[valid])
     report = quality_report(y[valid].to_numpy(), probability, capacity=capacity)
