@@ -151,6 +151,73 @@ def linkage_evaluate_command(
     run_evaluate(truth, as_json=as_json)
 
 
+pipeline_app = typer.Typer(
+    help="The analytics pipeline: features, churn, fraud, bad debt, value, segments.",
+    no_args_is_help=True,
+)
+app.add_typer(pipeline_app, name="pipeline")
+
+
+@pipeline_app.command("run")
+def pipeline_run_command(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run's figures as JSON on stdout")
+    ] = False,
+) -> None:
+    """Run every stage on the loaded operator; write marts and staff-facing results."""
+    configure_django()
+    from telcrm.analytics.command import run_pipeline_command
+
+    run_pipeline_command(as_json=as_json)
+
+
+@pipeline_app.command("evaluate")
+def pipeline_evaluate_command(
+    truth: Annotated[
+        Path, typer.Option(help="The truth/ folder `telcrm generate` wrote")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the figures as JSON on stdout")
+    ] = False,
+) -> None:
+    """Churn, fraud and bad-debt quality of the latest run against ground truth."""
+    configure_django()
+    from telcrm.analytics.command import evaluate_command
+
+    evaluate_command(truth, as_json=as_json)
+
+
+model_app = typer.Typer(
+    help="The model registry: trained models, their quality, the approved one.",
+    no_args_is_help=True,
+)
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("list")
+def model_list(
+    kind: Annotated[str, typer.Argument(help="Model kind, e.g. churn")] = "churn",
+) -> None:
+    """Every registered version with its training window and quality."""
+    configure_django()
+    from telcrm.analytics.command import model_list_command
+
+    model_list_command(kind)
+
+
+@model_app.command("approve")
+def model_approve(
+    kind: Annotated[str, typer.Argument(help="Model kind, e.g. churn")],
+    version: Annotated[int, typer.Argument(help="The version to approve")],
+    note: Annotated[str, typer.Option(help="Why (kept in the registry)")],
+) -> None:
+    """Approve a version: scoring uses it from the next pipeline run."""
+    configure_django()
+    from telcrm.analytics.command import model_approve_command
+
+    model_approve_command(kind, version, note=note)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",

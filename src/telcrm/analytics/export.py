@@ -188,3 +188,20 @@ def tickets_table(zone: ZoneInfo) -> pa.Table:
         .append_column("closed_at", closed)
         .append_column("service_no", service)
     )
+
+
+def crm_keys_table() -> pa.Table:
+    """Which CRM customer numbers each customer now holds (``customer``,
+    ``crm_customer``): after a merge, the survivor holds its duplicates' numbers too.
+    The ground truth of a generated operator is keyed by CRM customer number."""
+    from telcrm.customers.choices import SourceSystem
+    from telcrm.customers.models import CustomerSourceKey
+
+    keys = CustomerSourceKey.objects.filter(
+        system=SourceSystem.CRM, customer__merged_into__isnull=True
+    )
+    return columns_of(
+        keys,
+        ["customer__customer_number", "source_id"],
+        ["customer", "crm_customer"],
+    ).cast(pa.schema([("customer", pa.string()), ("crm_customer", pa.string())]))

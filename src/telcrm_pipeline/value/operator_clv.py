@@ -313,7 +313,9 @@ def retention_records(
         churned[keep],
     )
     entered = whole_months(since, start).where(since < start, 0)
-    churn_period = whole_months(since, left_at) + 1
+    # Customers still here may have no status date at all (the operational store
+    # leaves it empty until the status first changes).
+    churn_period = whole_months(since, left_at.fillna(end)) + 1
     # Left on or after ``start``, so churn_period > entered always.
     periods = churn_period.where(churned, whole_months(since, end))
     records = pd.DataFrame(
