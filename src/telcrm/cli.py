@@ -234,7 +234,7 @@ def serve(
 @app.command()
 def demo(
     customers: Annotated[int, typer.Option(min=1)] = 3000,
-    months: Annotated[int, typer.Option(min=1, max=36)] = 3,
+    months: Annotated[int, typer.Option(min=1, max=36)] = 4,
     seed: Annotated[int, typer.Option()] = 42,
     port: Annotated[int, typer.Option()] = 8000,
     no_serve: Annotated[

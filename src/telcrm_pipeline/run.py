@@ -107,6 +107,10 @@ class PipelineOutcome:
     seconds: dict[str, float]
 
 
+class InsufficientHistory(ValueError):
+    """Too few months of data for the churn model's time split."""
+
+
 class StageClock:
     """Times each stage and tells ``progress`` when one starts and ends."""
 
@@ -172,15 +176,12 @@ def run_pipeline(
     clock.done(f"{len(snapshots):,} customer-months up to {latest:%Y-%m}")
 
     clock.start("churn", "churn model on a time split")
-    labels = con.execute(churn_labels(con, data))
-    labels = labels.assign(month=pd.to_datetime(labels["month"]).dt.date)
+    labelled = labelled_snapshots(con, data, snapshots)
     trained = train_operator_churn(
-        snapshots.merge(labels, on=list(KEYS)),
-        capacity=settings.capacity,
-        seed=settings.seed,
+        labelled, capacity=settings.capacity, seed=settings.seed
     )
     without_graph = train_operator_churn(
-        snapshots.merge(labels, on=list(KEYS)),
+        labelled,
         capacity=settings.capacity,
         seed=settings.seed,
         drop=GRAPH_COLUMNS,
@@ -264,6 +265,24 @@ def feature_snapshots(con: Any, data: OperatorData, cdr: Any) -> pd.DataFrame:
     frame = con.execute(customer_month_features(con, data, cdr))
     frame = frame.assign(month=pd.to_datetime(frame["month"]).dt.date)
     return frame.sort_values(["month", "customer"], ignore_index=True)
+
+
+def labelled_snapshots(
+    con: Any, data: OperatorData, snapshots: pd.DataFrame
+) -> pd.DataFrame:
+    """The snapshots whose next month is known, with their churn label."""
+    labels = con.execute(churn_labels(con, data))
+    labels = labels.assign(month=pd.to_datetime(labels["month"]).dt.date)
+    labelled = snapshots.merge(labels, on=list(KEYS))
+    months = sorted(set(labelled["month"]))
+    if len(months) < 2:
+        raise InsufficientHistory(
+            "the churn model trains on earlier months and validates on a later one: "
+            "it needs two months with CDRs whose next month is billed too; the data "
+            f"has {len(months)} ({', '.join(f'{m:%Y-%m}' for m in months) or 'none'})"
+            ". Load at least three months of history."
+        )
+    return labelled
 
 
 def register_churn_model(

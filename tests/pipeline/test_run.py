@@ -116,3 +116,35 @@ def test_figures_against_the_ground_truth(
     assert figures["fraud"]["precision"] >= 0.75
     assert figures["bad_debt"]["as_of"] == "2026-11-01"
     assert figures["bad_debt"]["auc"] > 0.95
+
+
+@pytest.mark.spark
+def test_the_pipeline_gives_the_same_results_on_spark(
+    first_run: tuple[PipelineOutcome, ModelRegistry],
+    generated_operator: SampleOperator,
+    spark: object,
+    tmp_path: Path,
+) -> None:
+    on_duckdb, _ = first_run
+
+    on_spark = run_pipeline(
+        generated_operator.data,
+        generated_operator.store,
+        tmp_path / "marts",
+        ModelRegistry(tmp_path / "models"),
+        con=spark,
+    )
+
+    columns = [
+        "customer", "churn_probability", "churn_reasons", "bad_debt_probability",
+        "clv", "segment_code", "customer_type", "habit_profile",
+    ]  # fmt: skip
+    pd.testing.assert_frame_equal(
+        on_spark.customers[columns].sort_values("customer", ignore_index=True),
+        on_duckdb.customers[columns].sort_values("customer", ignore_index=True),
+        rtol=1e-9,
+    )
+    pd.testing.assert_frame_equal(
+        on_spark.fraud_flags.reset_index(drop=True),
+        on_duckdb.fraud_flags.reset_index(drop=True),
+    )

@@ -17,10 +17,13 @@ from typing import Any
 
 import pandas as pd
 from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from telcrm.analytics.choices import FlagStatus
 from telcrm.analytics.models import CustomerScore, FraudFlag, PipelineRun
 from telcrm.customers.models import Customer
+from telcrm.users.models import User
 
 BATCH = 5_000
 
@@ -169,3 +172,10 @@ def fraud_flags_write(run: PipelineRun, flags: pd.DataFrame) -> int:
         update_fields=["run", "customer", "last_day", "score", "evidence"],
     )
     return len(rows)
+
+
+def fraud_flags_review(
+    *, flags: QuerySet[FraudFlag], status: FlagStatus, user: User
+) -> int:
+    """Record the staff decision on ``flags``; later runs keep it."""
+    return flags.update(status=status, reviewed_by=user, reviewed_at=timezone.now())

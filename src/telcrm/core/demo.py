@@ -34,6 +34,17 @@ def demo_admin_password(home: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def demo_pipeline_run() -> None:
+    """Score the demo operator; a history too short for the churn model only warns."""
+    from telcrm.analytics.command import run_pipeline_command
+    from telcrm_pipeline.run import InsufficientHistory
+
+    try:
+        run_pipeline_command(as_json=False)
+    except InsufficientHistory as short:
+        console.print(f"[yellow]Analytics pipeline skipped:[/yellow] {short}")
+
+
 def run_demo(*, customers: int, months: int, seed: int, port: int, serve: bool) -> None:
     home: Path = settings.TELCRM_HOME
     operator = demo_operator_dir(home, customers=customers, months=months, seed=seed)
@@ -49,6 +60,7 @@ def run_demo(*, customers: int, months: int, seed: int, port: int, serve: bool) 
     setup_home(verbosity=0)
     run_import([operator / "silos"])
     run_linkage()
+    demo_pipeline_run()
     password = demo_admin_password(home)
     demo_administrator_ensure(username=DEMO_ADMIN_USERNAME, password=password)
     url = f"http://127.0.0.1:{port}/"

@@ -13,7 +13,11 @@ from tests.telcrm.factories import CustomerFactory, UserFactory
 
 from telcrm.analytics.choices import FlagStatus
 from telcrm.analytics.models import CustomerScore, FraudFlag, PipelineRun
-from telcrm.analytics.writeback import customer_scores_write, fraud_flags_write
+from telcrm.analytics.writeback import (
+    customer_scores_write,
+    fraud_flags_review,
+    fraud_flags_write,
+)
 from telcrm.customers.models import Customer
 from telcrm.users.models import User
 
@@ -98,11 +102,12 @@ def test_flags_are_upserted_and_staff_decisions_stay() -> None:
         results(flag("13800000001", "2026-08-01", "first"),
                 flag("13800000002", "2026-08-01", "first")),
     )  # fmt: skip
-    decided = FraudFlag.objects.get(service_number="13800000002")
-    decided.status = FlagStatus.DISMISSED
-    decided.reviewed_by = cast(User, UserFactory())
-    decided.reviewed_at = timezone.now()
-    decided.save()
+    reviewer = cast(User, UserFactory())
+    fraud_flags_review(
+        flags=FraudFlag.objects.filter(service_number="13800000002"),
+        status=FlagStatus.DISMISSED,
+        user=reviewer,
+    )
 
     written = fraud_flags_write(
         new_run(),
@@ -114,4 +119,5 @@ def test_flags_are_upserted_and_staff_decisions_stay() -> None:
     assert FraudFlag.objects.count() == 2
     evidence = dict(FraudFlag.objects.values_list("service_number", "evidence"))
     assert evidence == {"13800000001": "again", "13800000002": "first"}
-    assert FraudFlag.objects.get(service_number="13800000002").status == "dismissed"
+    dismissed = FraudFlag.objects.get(service_number="13800000002")
+    assert (dismissed.status, dismissed.reviewed_by) == ("dismissed", reviewer)
