@@ -70,6 +70,7 @@ from telcrm_pipeline.value.operator_clv import operator_clv
 
 Progress = Callable[[str, str], None]
 CHURN = "churn"
+FEATURE_DECIMALS = 6
 PIPELINE_APPROVER = "telcrm pipeline (first model of an empty registry)"
 
 # Usage columns the consumption profiles cluster on (docs/habits.md).
@@ -262,8 +263,19 @@ def run_pipeline(
 
 def feature_snapshots(con: Any, data: OperatorData, cdr: Any) -> pd.DataFrame:
     """Every month's customer features, sorted, ``month`` as ``datetime.date``."""
-    frame = con.execute(customer_month_features(con, data, cdr))
-    frame = frame.assign(month=pd.to_datetime(frame["month"]).dt.date)
+    expression = customer_month_features(con, data, cdr)
+    # Spark may return the columns in another order; the model's inputs must not
+    # depend on the backend.
+    frame = con.execute(expression)[list(expression.columns)]
+    # Engines add floating-point numbers in different orders (sums differ in the
+    # 12th digit between DuckDB and Spark); rounded, the model sees the same inputs
+    # whichever engine ran the scan.
+    decimals = {
+        name: FEATURE_DECIMALS
+        for name, dtype in frame.dtypes.items()
+        if pd.api.types.is_float_dtype(dtype)
+    }
+    frame = frame.round(decimals).assign(month=pd.to_datetime(frame["month"]).dt.date)
     return frame.sort_values(["month", "customer"], ignore_index=True)
 
 
