@@ -44,6 +44,10 @@ __all__ = [
     "quality_report",
 ]
 
+# Training runs on one thread (``n_jobs`` 1: reproducible to the bit); prediction
+# answers each row on its own, so every core may share the rows (0: OpenMP's default).
+PREDICT_THREADS = 0
+
 POSITIVE = frozenset({"yes", "y", "true", "t", "1", "1.0"})
 NEGATIVE = frozenset({"no", "n", "false", "f", "0", "0.0"})
 
@@ -245,6 +249,7 @@ class ChurnModel:
                 X[self.feature_names_],
                 raw_score=True,
                 num_iteration=self.best_iteration_,
+                num_threads=PREDICT_THREADS,
             ),
             dtype=np.float64,
         )
@@ -267,6 +272,7 @@ class ChurnModel:
                 X[self.feature_names_],
                 pred_contrib=True,
                 num_iteration=self.best_iteration_,
+                num_threads=PREDICT_THREADS,
             ),
             dtype=np.float64,
         )
