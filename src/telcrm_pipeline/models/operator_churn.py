@@ -250,10 +250,11 @@ def operator_reasons(
     (positive SHAP contributions, strongest first)."""
     contributions = model.contributions(X).drop(columns="bias").to_numpy()
     strongest = np.argsort(-contributions, axis=1, kind="stable")[:, :top]
-    values = X[model.feature_names_].to_numpy(dtype=object)
     names = model.feature_names_
+    # One array per column (no copy of the float columns), not an object matrix.
+    columns = [X[name].to_numpy() for name in names]
     return [
-        [cached_phrase(names[j], values[i, j]) for j in row if contributions[i, j] > 0]
+        [cached_phrase(names[j], columns[j][i]) for j in row if contributions[i, j] > 0]
         for i, row in enumerate(strongest)
     ]
 
