@@ -43,6 +43,7 @@ from telcrm_pipeline.features.snapshot import (
 )
 from telcrm_pipeline.habits import association_rules_from_baskets, fit_profiles
 from telcrm_pipeline.habits.associations import usage_items
+from telcrm_pipeline.habits.cross_sell import cross_sell_offers, product_items
 from telcrm_pipeline.models.churn import ChurnModel
 from telcrm_pipeline.models.operator_churn import (
     KEYS,
@@ -75,8 +76,9 @@ PIPELINE_APPROVER = "telcrm pipeline (first model of an empty registry)"
 
 # Usage columns the consumption profiles cluster on (docs/habits.md).
 PROFILE_COLUMNS = (
-    "voice_minutes", "data_mb", "sms_sent", "night_share", "weekend_share",
-    "roaming_events", "international_minutes", "usage_charge", "distinct_contacts",
+    "voice_minutes", "data_mb", "sms_sent", "night_share", "evening_share",
+    "weekend_share", "active_days", "roaming_events", "international_minutes",
+    "usage_charge", "distinct_contacts",
 )  # fmt: skip
 
 
@@ -229,16 +231,23 @@ def run_pipeline(
     clock.done(f"{len(value):,} customers valued")
 
     clock.start("habits", "consumption profiles and association rules")
-    profile_of, clusters, rules = habits(snapshots, latest, settings)
+    profile_of, clusters = consumption_profiles(snapshots, latest, settings)
+    rules, offers = habit_rules(snapshots, latest, data, as_of)
     write_mart(marts, "habit_profiles", profile_of)
     write_mart(marts, "habit_clusters", clusters)
     write_mart(marts, "association_rules", rules)
-    clock.done(f"{len(clusters)} profiles, {len(rules):,} rules")
+    write_mart(marts, "cross_sell", offers)
+    clock.done(
+        f"{len(clusters)} profiles, {len(rules):,} rules, "
+        f"{len(offers):,} cross-sell offers"
+    )
 
     clock.start("segments", "value x risk matrix, customer types, 7P")
     results = customer_results(scores, approved, bad_debt, value, clv, profile_of)
     write_mart(marts, "customer_results", results)
-    write_mart(marts, "seven_p", seven_p(data, as_of, value, scores, clv, results))
+    write_mart(
+        marts, "seven_p", seven_p(data, as_of, value, scores, clv, results, offers)
+    )
     clock.done(f"{len(results):,} customers placed")
 
     figures = {
@@ -330,10 +339,11 @@ def approved_churn_model(registry: ModelRegistry) -> ModelVersion:
     return first
 
 
-def habits(
+def consumption_profiles(
     snapshots: pd.DataFrame, latest: dt.date, settings: PipelineSettings
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The latest month's consumption profiles and association rules."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The latest month's consumption profiles: each customer's, and each profile's
+    description."""
     month = snapshots[snapshots["month"] == latest].set_index("customer")
     profiles = fit_profiles(
         month, columns=list(PROFILE_COLUMNS), k=settings.profiles, seed=settings.seed
@@ -344,11 +354,24 @@ def habits(
     ).merge(
         described[["description"]].rename_axis("profile").reset_index(), on="profile"
     )
-    items = usage_items(month.reset_index())
+    return profile_of, described.reset_index()
+
+
+def habit_rules(
+    snapshots: pd.DataFrame, latest: dt.date, data: OperatorData, as_of: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Association rules between the latest month's habits and the products held,
+    and the cross-sell offer they make to each customer."""
+    month = snapshots[snapshots["month"] == latest]
+    items = pd.concat(
+        [usage_items(month), product_items(data["lines"].to_pandas(), as_of)],
+        ignore_index=True,
+    )
+    items = items[items["customer"].isin(month["customer"])]
     rules = association_rules_from_baskets(
         items, basket="customer", item="item", min_support=0.05, min_confidence=0.4
     )
-    return profile_of, described.reset_index(), rules
+    return rules, cross_sell_offers(items, rules)
 
 
 def customer_results(
@@ -426,6 +449,7 @@ def seven_p(
     churn: pd.DataFrame,
     clv: pd.DataFrame,
     results: pd.DataFrame,
+    offers: pd.DataFrame,
 ) -> pd.DataFrame:
     """The 7P table of every customer scored (docs/value-and-segments.md)."""
     customers = data["customers"].to_pandas()
@@ -445,6 +469,7 @@ def seven_p(
         churn=churn[["customer", "churn_probability"]],
         clv=clv[["customer", "clv"]],
         products=live[["customer", "line_of_business"]],
+        cross_sell=offers[["customer", "product", "propensity"]],
     )
 
 

@@ -25,7 +25,7 @@ MARTS = (
     "customer_month_features", "churn_validation", "churn_validation_without_graph",
     "churn_scores", "fraud_flags", "bad_debt_scores", "bad_debt_backtest",
     "customer_value", "customer_clv", "habit_profiles", "habit_clusters",
-    "association_rules", "customer_results", "seven_p",
+    "association_rules", "cross_sell", "customer_results", "seven_p",
 )  # fmt: skip
 
 

@@ -70,7 +70,8 @@ def customer_month_features(
     month_list = cdr_months(cdr) if months is None else month_table(months)
     lines = access_lines(tables["lines"])
     accounts = account_month_features(tables, month_list)
-    usage = customer_month_usage(line_month_usage(cdr), lines)
+    numbers = lines.select("service_no").distinct()
+    usage = customer_month_usage(line_month_usage(cdr, numbers), lines)
     usage = usage.mutate(month=usage.month.cast("date"))
     measures = [
         c for c in usage.columns if c not in ("customer", "month", "last_event_at")

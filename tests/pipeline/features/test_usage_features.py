@@ -84,6 +84,34 @@ def test_a_month_of_one_customer_is_counted_exactly(tmp_path: Path) -> None:
     assert result.loc["C2"].sms_received == 1
 
 
+def test_only_the_operators_numbers_get_outgoing_rows(tmp_path: Path) -> None:
+    store = write_store(
+        tmp_path,
+        [
+            f"1,voice,local,{A},{B},2026-06-01 02:00:00,120,0,0.10,c1,0",
+            f"2,voice,local,{OFFNET},{A},2026-06-02 10:00:00,60,0,0.00,c1,0",
+            f"3,voice,local,{A},{B},2026-06-30 23:59:59,30,0,0.10,c1,0",
+        ],
+    )
+    con = duckdb_backend()
+    numbers = ibis.memtable(pa.table({"service_no": [A, B]}))
+
+    everyone = con.execute(line_month_usage(cdr_table(con, store))).set_index(
+        "service_no"
+    )
+    ours = con.execute(line_month_usage(cdr_table(con, store), numbers)).set_index(
+        "service_no"
+    )
+
+    assert set(everyone.index) == {A, B, OFFNET}
+    assert set(ours.index) == {A, B}
+    pd.testing.assert_frame_equal(ours.loc[[A, B]], everyone.loc[[A, B]])
+    # Days 1 and 30 as bits: the first and the last day of June both count.
+    assert ours.loc[A].active_days == 2
+    assert ours.loc[A].voice_minutes == pytest.approx(2.5)
+    assert ours.loc[A].voice_calls_in == 1
+
+
 def test_trends_look_back_only(tmp_path: Path) -> None:
     rows = [
         f"{n},voice,local,{A},{B},2026-0{month}-15 10:00:00,{60 * minutes},0,0.00,c,0"
