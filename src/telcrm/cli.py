@@ -27,6 +27,14 @@ app = typer.Typer(
 
 DEFAULT_SETTINGS = "telcrm.settings.base"
 
+# Options several commands share.
+TruthOption = Annotated[
+    Path, typer.Option(help="The truth/ folder `telcrm generate` wrote")
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the figures as JSON on stdout")
+]
+
 
 def configure_django() -> None:
     """Point Django at its settings (embedded defaults unless told otherwise)."""
@@ -137,12 +145,8 @@ def linkage_run_command() -> None:
 
 @linkage_app.command("evaluate")
 def linkage_evaluate_command(
-    truth: Annotated[
-        Path, typer.Option(help="The truth/ folder `telcrm generate` wrote")
-    ],
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the figures as JSON on stdout")
-    ] = False,
+    truth: TruthOption,
+    as_json: JsonOption = False,
 ) -> None:
     """Pairwise precision and recall of the current customers against ground truth."""
     configure_django()
@@ -173,12 +177,8 @@ def pipeline_run_command(
 
 @pipeline_app.command("evaluate")
 def pipeline_evaluate_command(
-    truth: Annotated[
-        Path, typer.Option(help="The truth/ folder `telcrm generate` wrote")
-    ],
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the figures as JSON on stdout")
-    ] = False,
+    truth: TruthOption,
+    as_json: JsonOption = False,
 ) -> None:
     """Churn, fraud and bad-debt quality of the latest run against ground truth."""
     configure_django()

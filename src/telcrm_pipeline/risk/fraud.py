@@ -13,6 +13,7 @@ the reasoning behind each one.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -319,30 +320,43 @@ def _sim_box_flags(
     return pd.DataFrame(flags)
 
 
-def _burst_flags(found: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+def _rule_flags(
+    found: pd.DataFrame,
+    lines: pd.DataFrame,
+    rule: str,
+    score: Callable[[Any], float],
+    evidence: Callable[[Any], str],
+) -> pd.DataFrame:
+    """One flag per line a rule found, with its holder, score and evidence."""
     flags = []
     for row in found.itertuples(index=False):
         holder = _holder(lines, row.service_no, row.first_day, row.last_day)
-        evidence = (
+        flags.append(_flag(row, holder, rule, score(row), evidence(row)))
+    return pd.DataFrame(flags)
+
+
+def _burst_flags(found: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    def evidence(row: Any) -> str:
+        return (
             f"{int(row.intl_calls)} international calls, "
             f"{int(row.intl_seconds) / 60:.0f} minutes in {_span(row)}, against a "
             f"usual {row.median_minutes:.1f} minutes a day (robust z up to "
             f"{row.max_z:.0f}): international burst"
         )
-        flags.append(_flag(row, holder, INTERNATIONAL_BURST, row.max_z, evidence))
-    return pd.DataFrame(flags)
+
+    return _rule_flags(
+        found, lines, INTERNATIONAL_BURST, lambda row: row.max_z, evidence
+    )
 
 
 def _spike_flags(found: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
-    flags = []
-    for row in found.itertuples(index=False):
-        holder = _holder(lines, row.service_no, row.first_day, row.last_day)
-        evidence = (
+    def evidence(row: Any) -> str:
+        return (
             f"{int(row.charge_fen) / 100:.2f} yuan charged in {_span(row)}, up to "
             f"{row.max_ratio:.0f} times its usual daily charge: spend spike"
         )
-        flags.append(_flag(row, holder, SPEND_SPIKE, row.max_ratio, evidence))
-    return pd.DataFrame(flags)
+
+    return _rule_flags(found, lines, SPEND_SPIKE, lambda row: row.max_ratio, evidence)
 
 
 def evaluate_fraud(flags: pd.DataFrame, truth_fraud: pd.DataFrame) -> dict[str, Any]:
