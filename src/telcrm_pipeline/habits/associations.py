@@ -76,12 +76,15 @@ def association_rules_from_baskets(
     )
     if len(frequent) == 0 or frequent["itemsets"].map(len).max() < 2:
         return empty
-    rules = association_rules(
-        frequent,
-        num_itemsets=len(basket_names),
-        metric="confidence",
-        min_threshold=min_confidence,
-    )
+    # mlxtend also computes metrics we do not report (certainty divides by zero when
+    # a consequent is in every basket): numpy's warning about it is noise here.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rules = association_rules(
+            frequent,
+            num_itemsets=len(basket_names),
+            metric="confidence",
+            min_threshold=min_confidence,
+        )
     if rules.empty:
         return empty
     result = pd.DataFrame(
