@@ -1,14 +1,15 @@
 """Root URL configuration."""
 
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 from telcrm.core.views import health
 
 urlpatterns = [
-    # Until the staff web app exists, the front door is the master-data admin.
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("telcrm.web.urls")),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
 ]

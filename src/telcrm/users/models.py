@@ -34,6 +34,13 @@ class User(AbstractUser):
         blank=True,
         related_name="reports",
     )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The web app's language for this user (empty: the browser's)."),
+    )
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta:

@@ -1,0 +1,68 @@
+"""Who may see which customers: the data scope of each role (docs/web.md).
+
+* agents, outlet staff and administrators find any customer (personal data masked
+  unless unmasked with a reason);
+* account managers see the customers they manage and those of the groups whose
+  account team they belong to;
+* supervisors see the customers their reports and their teams' members manage;
+* marketers, analysts and auditors see no single customer: aggregates only.
+
+Every page and export that shows a customer goes through ``visible_customers`` or
+``customer_for``, so that another account manager's customer is a 404, not a page.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from telcrm.accounts.models import AccountTeamMember, GroupNode
+from telcrm.customers.models import Customer
+from telcrm.users.choices import Role
+from telcrm.users.models import User
+
+EVERY_CUSTOMER_ROLES = frozenset({Role.AGENT, Role.OUTLET_STAFF, Role.ADMINISTRATOR})
+CUSTOMER_ROLES = EVERY_CUSTOMER_ROLES | {Role.ACCOUNT_MANAGER, Role.SUPERVISOR}
+
+
+def live_customers() -> QuerySet[Customer]:
+    """Customers that were not merged into another one."""
+    return Customer.objects.filter(merged_into__isnull=True)
+
+
+def sees_customers(user: User) -> bool:
+    """Whether the role works with single customers at all."""
+    return user.is_active and (user.is_superuser or user.role in CUSTOMER_ROLES)
+
+
+def visible_customers(user: User) -> QuerySet[Customer]:
+    """The customers ``user`` may open, search and export."""
+    if not sees_customers(user):
+        return Customer.objects.none()
+    if user.is_superuser or user.role in EVERY_CUSTOMER_ROLES:
+        return live_customers()
+    if user.role == Role.ACCOUNT_MANAGER:
+        return live_customers().filter(managed_by(user.pk))
+    managers = User.objects.filter(Q(supervisor=user) | Q(teams__leader=user)).values(
+        "pk"
+    )
+    return live_customers().filter(account_manager__in=managers)
+
+
+def managed_by(user_id: int) -> Q:
+    """Customers ``user_id`` manages, or whose group's account team includes them."""
+    group_paths = GroupNode.objects.filter(
+        pk__in=AccountTeamMember.objects.filter(user_id=user_id).values("root_id")
+    ).values_list("path", flat=True)
+    in_team_groups = Q()
+    for path in group_paths:
+        in_team_groups |= Q(group_node__path__startswith=path)
+    return Q(account_manager_id=user_id) | in_team_groups
+
+
+def customer_for(user: User, customer_number: str) -> Customer:
+    """The customer, if ``user`` may see it; otherwise 404 (no existence leak)."""
+    try:
+        return visible_customers(user).get(customer_number=customer_number)
+    except Customer.DoesNotExist:
+        raise Http404 from None

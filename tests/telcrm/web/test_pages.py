@@ -1,0 +1,68 @@
+"""The web app's shell: login, landing page, language per user, local assets."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.test import Client
+from tests.telcrm.factories import UserFactory
+
+from telcrm.users.choices import Role
+from telcrm.users.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(role: str) -> tuple[Client, User]:
+    user = cast(User, UserFactory(role=role))
+    client = Client()
+    client.force_login(user)
+    return client, user
+
+
+def test_pages_need_a_login() -> None:
+    response = Client().get("/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+    assert Client().get("/login/").status_code == 200
+
+
+def test_the_language_is_kept_per_user() -> None:
+    client, user = logged_in(Role.AGENT)
+
+    response = client.post("/language/", {"language": "en", "next": "/"})
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.language == "en"
+    page = client.get("/")
+    assert page["Content-Language"] == "en"
+    assert b'lang="en"' in page.content
+    client.post("/language/", {"language": "zh-hans", "next": "https://evil.example/"})
+    user.refresh_from_db()
+    assert user.language == "zh-hans"
+    assert b'lang="zh-hans"' in client.get("/").content
+
+
+def test_an_unknown_language_or_a_foreign_next_changes_nothing() -> None:
+    client, user = logged_in(Role.AGENT)
+
+    response = client.post(
+        "/language/", {"language": "fr", "next": "https://evil.example/"}
+    )
+
+    assert response["Location"] == "/"
+    user.refresh_from_db()
+    assert user.language == ""
+
+
+def test_browser_assets_are_served_from_the_app() -> None:
+    for asset in (
+        "web/vendor/htmx-2.0.11/htmx.min.js",
+        "web/vendor/pico-2.1.1/pico.min.css",
+        "web/vendor/echarts-5.6.0/echarts.min.js",
+    ):
+        assert finders.find(asset), asset
