@@ -93,6 +93,12 @@ class Customer(TimeStampedModel):
 
     class Meta:
         ordering = ["customer_number"]
+        permissions = [
+            (
+                "unmask_personal_data",
+                "Can see a customer's full phone and ID number (with a reason)",
+            ),
+        ]
         indexes = [
             models.Index(fields=["status", "customer_since"]),
             models.Index(

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "telcrm.usage",
     "telcrm.linkage",
     "telcrm.analytics",
+    "telcrm.audit",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ DOMAIN_APPS = (
     "usage",
     "linkage",
     "analytics",
+    "audit",
 )
 
 CRUD_ACTIONS = ("add", "change", "delete", "view")
@@ -29,6 +30,7 @@ CRUD_ACTIONS = ("add", "change", "delete", "view")
 # records their daily work creates; only administrators change reference data.
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.AGENT: (
+        "unmask:customers.customer",
         "view:parties.*",
         "view:customers.*",
         "view:inventory.subscription",
@@ -44,6 +46,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "add:parties.contactmedium",
     ),
     Role.OUTLET_STAFF: (
+        "unmask:customers.customer",
         "view:parties.*",
         "view:customers.*",
         "view:inventory.subscription",
@@ -59,6 +62,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "add:inventory.subscription",
     ),
     Role.ACCOUNT_MANAGER: (
+        "unmask:customers.customer",
         "view:parties.*",
         "view:customers.*",
         "view:accounts.*",
@@ -88,6 +92,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.ANALYST: tuple(f"view:{app}.*" for app in DOMAIN_APPS if app != "users"),
     Role.SUPERVISOR: (
         *(f"view:{app}.*" for app in DOMAIN_APPS),
+        "unmask:customers.customer",
         "change:customers.customer",
         "change:customers.interaction",
         "add:customers.donotcallentry",
