@@ -3,10 +3,17 @@
 from django.urls import path
 
 from telcrm.web import views
+from telcrm.web.auditlog.urls import urlpatterns as auditlog_urls
+from telcrm.web.customer360.urls import urlpatterns as customer360_urls
+from telcrm.web.dashboards.urls import urlpatterns as dashboards_urls
 
 app_name = "web"
 
+# One namespace for the whole staff app; each part keeps its own list.
 urlpatterns = [
     path("", views.home, name="home"),
     path("language/", views.language_set, name="language"),
+    *customer360_urls,
+    *dashboards_urls,
+    *auditlog_urls,
 ]
