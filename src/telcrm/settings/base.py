@@ -7,9 +7,11 @@ DuckDB files and the generated local secrets, so two homes never share state.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 from telcrm.settings.env import (
     env_bool,
@@ -55,6 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "treebeard",
+    "axes",
+    "csp",
     "telcrm.core",
     "telcrm.users",
     "telcrm.parties",
@@ -74,21 +78,31 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Outside the views, so that the header is built after templates used the nonce.
+    "csp.middleware.CSPMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "telcrm.web.middleware.SessionTimeoutMiddleware",
     "telcrm.web.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "telcrm.web.middleware.NoStoreForStaffMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "telcrm.urls"
 WSGI_APPLICATION = "telcrm.wsgi.application"
 AUTH_USER_MODEL = "users.User"
-# Permissions follow User.role (see telcrm.users.backends).
-AUTHENTICATION_BACKENDS = ["telcrm.users.backends.RoleModelBackend"]
+# Permissions follow User.role (see telcrm.users.backends). Axes comes first: it
+# refuses a locked-out user+address before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "telcrm.users.backends.RoleModelBackend",
+]
 
 TEMPLATES = [
     {
@@ -101,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -174,13 +189,42 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Absolute lifetime of a login, then the idle limit (telcrm.web.middleware enforces
+# both: Django alone would slide the expiry forward on every modified session).
 SESSION_COOKIE_AGE = env_int("TELCRM_SESSION_SECONDS", 8 * 3600)
+SESSION_IDLE_SECONDS = env_int("TELCRM_SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content Security Policy (django-csp): everything from our own origin; a script that
+# must be inline carries the request's nonce (docs/web.md, "Security"). Pico's icons
+# are data: SVGs in its stylesheet, hence img-src data:.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "form-action": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Login throttling (django-axes): failures count per user name *and* address, so an
+# attacker can neither guess one password from many addresses forever nor lock a
+# colleague out from another address; a success clears the count.
+AXES_FAILURE_LIMIT = env_int("TELCRM_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("TELCRM_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,21 @@
-"""Each member of staff works in the language they chose (zh-Hans or English)."""
+"""Per-request rules of the staff web app.
+
+* each member of staff works in the language they chose (zh-Hans or English);
+* a login ends after ``SESSION_IDLE_SECONDS`` idle or ``SESSION_COOKIE_AGE`` in all;
+* no page shown to a logged-in user is kept by a browser or proxy cache.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 
 
 class UserLanguageMiddleware:
@@ -22,4 +32,57 @@ class UserLanguageMiddleware:
         response = self.get_response(request)
         if language:
             response.headers.setdefault("Content-Language", language)
+        return response
+
+
+# Session keys: when this login started and when its user was last seen (epoch
+# seconds). Kept by us because Django slides a session's expiry on every save.
+SESSION_STARTED_KEY = "telcrm_session_started"
+SESSION_SEEN_KEY = "telcrm_session_seen"
+
+
+def session_expired(session: SessionBase, now: float) -> bool:
+    """Whether the login is older than its lifetime or was idle for too long."""
+    started = session.get(SESSION_STARTED_KEY, now)
+    seen = session.get(SESSION_SEEN_KEY, now)
+    return (
+        now - started > settings.SESSION_COOKIE_AGE
+        or now - seen > settings.SESSION_IDLE_SECONDS
+    )
+
+
+class SessionTimeoutMiddleware:
+    """After authentication: log out a session that was idle or lived too long.
+
+    The request then goes on as anonymous, so a page answers with its usual
+    redirect to the login page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        now = time.time()
+        if request.user.is_authenticated and session_expired(request.session, now):
+            logout(request)
+        was_logged_in = request.user.is_authenticated
+        response = self.get_response(request)
+        # After the view, so that the request that logs in starts the clock.
+        if request.user.is_authenticated:
+            if not was_logged_in:
+                request.session[SESSION_STARTED_KEY] = now
+            request.session[SESSION_SEEN_KEY] = now
+        return response
+
+
+class NoStoreForStaffMiddleware:
+    """Pages for a logged-in user show personal data: no cache may keep them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
         return response
