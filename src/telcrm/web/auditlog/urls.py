@@ -1,5 +1,9 @@
 """URLs: see views.py."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from telcrm.web.auditlog import views
+
+urlpatterns: list[URLPattern] = [
+    path("audit/", views.audit_log, name="audit_log"),
+]
