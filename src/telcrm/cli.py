@@ -1,6 +1,6 @@
 """The `telcrm` console command.
 
-Its own commands (version, setup, generate, import, demo, serve) work before any
+Its own commands (version, setup, generate, import, user, demo, serve) work before any
 configuration exists; any other command is forwarded to Django's management commands,
 so `telcrm migrate`, `telcrm createsuperuser` or `telcrm shell` work as with manage.py.
 """
@@ -216,6 +216,48 @@ def model_approve(
     from telcrm.analytics.command import model_approve_command
 
     model_approve_command(kind, version, note=note)
+
+
+user_app = typer.Typer(
+    help="Staff accounts of the web app: one role each (docs/web.md, Users).",
+    no_args_is_help=True,
+)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add_command(
+    username: Annotated[str, typer.Argument(help="The login name")],
+    role: Annotated[
+        str, typer.Option(help="agent, outlet_staff, account_manager, ...")
+    ],
+    password_file: Annotated[
+        Path,
+        typer.Option(
+            exists=True, dir_okay=False, help="A file whose first line is the password"
+        ),
+    ],
+    manager_of: Annotated[
+        str | None,
+        typer.Option(help="A group's top node number or a customer number to manage"),
+    ] = None,
+) -> None:
+    """Add a member of staff; the password never appears on the command line."""
+    configure_django()
+    from telcrm.users.services import UserAddError, user_add
+
+    lines = password_file.read_text(encoding="utf-8").splitlines()
+    try:
+        user = user_add(
+            username=username,
+            role=role,
+            password=lines[0] if lines else "",
+            manager_of=manager_of,
+        )
+    except UserAddError as refused:
+        typer.echo(f"Error: {refused}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Added {user.username} ({user.role}).")
 
 
 @app.command()

@@ -111,3 +111,45 @@ def test_the_model_commands_are_registered(tmp_path: Path) -> None:
     assert "--calibration-end" in clv.stdout
     assert churn.returncode == 0, churn.stderr
     assert "--target" in churn.stdout
+
+
+def test_user_add_reads_the_password_file_and_explains_refusals(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    assert run_telcrm("migrate", "--verbosity", "0", home=home).returncode == 0
+    strong = tmp_path / "strong"
+    strong.write_text("plum harbour seventeen lanterns\nignored\n", encoding="utf-8")
+    weak = tmp_path / "weak"
+    weak.write_text("short\n", encoding="utf-8")
+
+    added = run_telcrm(
+        "user",
+        "add",
+        "li",
+        "--role",
+        "agent",
+        "--password-file",
+        str(strong),
+        home=home,
+    )
+    unknown_role = run_telcrm(
+        "user", "add", "wang", "--role", "janitor", "--password-file", str(strong),
+        home=home,
+    )  # fmt: skip
+    weak_password = run_telcrm(
+        "user", "add", "wang", "--role", "agent", "--password-file", str(weak),
+        home=home,
+    )  # fmt: skip
+    unknown_group = run_telcrm(
+        "user", "add", "wang", "--role", "account_manager", "--password-file",
+        str(strong), "--manager-of", "G404", home=home,
+    )  # fmt: skip
+
+    assert (added.returncode, added.stdout) == (0, "Added li (agent).\n")
+    assert unknown_role.returncode == 1
+    assert "Error: Unknown role 'janitor'" in unknown_role.stderr
+    assert weak_password.returncode == 1
+    assert "Error: Password refused:" in weak_password.stderr
+    assert unknown_group.returncode == 1
+    assert "Error: No group node or customer numbered 'G404'" in unknown_group.stderr

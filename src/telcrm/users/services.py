@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from telcrm.users.choices import Role
@@ -154,4 +156,69 @@ def demo_administrator_ensure(*, username: str, password: str) -> User:
     user.set_password(password)
     user.save()
     user.groups.add(Group.objects.get_or_create(name=Role.ADMINISTRATOR.value)[0])
+    return user
+
+
+ADMIN_SITE_ROLES = frozenset({Role.ADMINISTRATOR, Role.AUDITOR})
+
+
+class UserAddError(ValueError):
+    """A refused ``user_add``: the message says what to fix."""
+
+
+def _role_checked(role: str) -> str:
+    if role not in Role.values:
+        raise UserAddError(f"Unknown role {role!r}; one of: {', '.join(Role.values)}.")
+    return role
+
+
+def _password_checked(password: str, user: User) -> str:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as weak:
+        raise UserAddError("Password refused: " + " ".join(weak.messages)) from None
+    return password
+
+
+def _managed_assign(user: User, manager_of: str) -> None:
+    """Make ``user`` the manager of a group (root node number) or of one customer."""
+    # Imported here: the users app sits below accounts and customers.
+    from telcrm.accounts.models import GroupNode
+    from telcrm.accounts.services import NotAGroupRoot, group_assign_account_manager
+    from telcrm.customers.models import Customer
+
+    group = GroupNode.objects.filter(node_number=manager_of).first()
+    if group is not None:
+        try:
+            group_assign_account_manager(root=group, manager=user, by=None)
+        except NotAGroupRoot as not_root:
+            raise UserAddError(f"{not_root}: give the group's top node.") from None
+        return
+    customer = Customer.objects.filter(customer_number=manager_of).first()
+    if customer is None:
+        raise UserAddError(
+            f"No group node or customer numbered {manager_of!r} to manage."
+        )
+    customer.account_manager = user
+    customer.save(update_fields=["account_manager", "updated"])
+
+
+@transaction.atomic
+def user_add(
+    *, username: str, role: str, password: str, manager_of: str | None = None
+) -> User:
+    """Create a member of staff with a role, a checked password and what they manage.
+
+    Raises ``UserAddError`` (nothing is saved) for an unknown role, a taken user name,
+    a password Django's validators refuse, or an unknown group or customer.
+    """
+    _role_checked(role)
+    if User.objects.filter(username=username).exists():
+        raise UserAddError(f"User {username!r} already exists.")
+    # The admin site is for those who keep or check the system, not for daily work.
+    user = User(username=username, role=role, is_staff=role in ADMIN_SITE_ROLES)
+    user.set_password(_password_checked(password, user))
+    user.save()
+    if manager_of:
+        _managed_assign(user, manager_of)
     return user
