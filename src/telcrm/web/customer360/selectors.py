@@ -14,6 +14,7 @@ import datetime
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -40,13 +41,14 @@ from telcrm.inventory.models import Subscription
 from telcrm.inventory.selectors import subscriptions_of_customer
 from telcrm.lib.phones import InvalidPhoneNumber, phone_national, phone_normalize
 from telcrm.parties.choices import ContactKind
-from telcrm.parties.models import ContactMedium
+from telcrm.parties.models import ContactMedium, Individual, Party
 from telcrm.parties.selectors import resident_id_index
 from telcrm.usage.models import LineUsageMonth
 from telcrm.users.models import User
 from telcrm.web.scope import visible_customers
 
 SEARCH_LIMIT = 20
+NAME_MATCHES_CONSIDERED = 1000
 # Resident ID numbers: 18 characters (17 digits and a check digit, maybe X) or the
 # old 15-digit form; separators are dropped before matching.
 RESIDENT_ID_SHAPE = re.compile(r"^(\d{17}[\dX]|\d{15})$")
@@ -78,7 +80,8 @@ def customer_search(user: User, text: str) -> list[Customer]:
     scope = visible_customers(user)
     found: list[int] = []
     for key in search_keys(text):
-        for pk in scope.filter(key).values_list("pk", flat=True)[:SEARCH_LIMIT]:
+        matches = scope.filter(key).order_by().values_list("pk", flat=True)
+        for pk in matches[:SEARCH_LIMIT]:
             if pk not in found:
                 found.append(pk)
     return list(
@@ -96,25 +99,49 @@ def customer_search(user: User, text: str) -> list[Customer]:
 
 
 def search_keys(text: str) -> list[Q]:
-    """One filter per key ``text`` may be; each is served by a unique or plain index."""
+    """One filter per key ``text`` may be. Each starts from the keyed table's index
+    and reaches customers by primary key, so the planner never drives the search from
+    the scope's ``merged_into IS NULL`` (true for nearly every customer)."""
     compact = NUMBER_SEPARATORS.sub("", text)
     numbers = {text, compact, compact.upper()}
     keys = [
         Q(customer_number__in=numbers),
-        Q(billing_accounts__account_number__in=numbers),
-        Q(service_accounts__account_number__in=numbers),
+        Q(
+            pk__in=BillingAccount.objects.filter(account_number__in=numbers).values(
+                "customer_id"
+            )
+        ),
+        Q(
+            pk__in=ServiceAccount.objects.filter(account_number__in=numbers).values(
+                "customer_id"
+            )
+        ),
     ]
     service_numbers = set(numbers)
     phone = phone_or_none(text)
     if phone is not None:
-        keys.append(Q(party__contact_media__phone=phone))
+        # The "non-empty" term lets SQLite use the partial contact_phone_idx.
+        contacts = ContactMedium.objects.filter(phone=phone).exclude(phone="")
+        keys.append(of_parties(contacts.values("party_id")))
         service_numbers.add(phone_national(phone))
-    keys.append(Q(subscriptions__service_number__in=service_numbers))
+    keys.append(
+        Q(
+            pk__in=Subscription.objects.filter(
+                service_number__in=service_numbers
+            ).values("customer_id")
+        )
+    )
     if RESIDENT_ID_SHAPE.match(compact.upper()):
-        keys.append(Q(party__individual__id_number_index=resident_id_index(compact)))
+        holders = Individual.objects.filter(id_number_index=resident_id_index(compact))
+        keys.append(of_parties(holders.values("party_id")))
     if not compact.lstrip("+").isdigit():
         keys.append(name_prefix(text))
     return keys
+
+
+def of_parties(party_ids: QuerySet[Any, Any]) -> Q:
+    """Customers of these parties, matched by primary key (see ``search_keys``)."""
+    return Q(pk__in=Customer.objects.filter(party_id__in=party_ids).values("pk"))
 
 
 def phone_or_none(text: str) -> str | None:
@@ -132,11 +159,13 @@ def name_prefix(prefix: str) -> Q:
     adds to ``Party.name``. SQLite's LIKE ignores case, so it cannot use the binary
     index; the code point range (exact under SQLite's binary collation) does.
     """
-    starts = Q(party__name__startswith=prefix)
-    if connection.vendor != "sqlite":
-        return starts
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return starts & Q(party__name__gte=prefix, party__name__lt=upper)
+    parties = Party.objects.filter(name__startswith=prefix)
+    if connection.vendor == "sqlite":
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        parties = parties.filter(name__gte=prefix, name__lt=upper)
+    # A one-character prefix ("张") matches a large share of the customers: consider
+    # the first names in index order only.
+    return of_parties(parties.order_by("name").values("pk")[:NAME_MATCHES_CONSIDERED])
 
 
 # --- The customer 360 page ---------------------------------------------------------
