@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import subprocess
 import sys
@@ -54,3 +55,46 @@ def test_production_settings_refuse_to_start_without_secrets(tmp_path: Path) -> 
 
     assert result.returncode != 0
     assert "TELCRM_FIELD_KEYS (or TELCRM_FIELD_KEYS_FILE) must be set" in result.stderr
+
+
+def test_production_settings_keep_the_security_layers(tmp_path: Path) -> None:
+    script = (
+        "import json; from django.conf import settings as s; print(json.dumps({"
+        "'hsts': [s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS],"
+        "'cookies': [s.SESSION_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY,"
+        " s.SESSION_COOKIE_SAMESITE, s.CSRF_COOKIE_SECURE],"
+        "'csp': {k: s.CONTENT_SECURITY_POLICY['DIRECTIVES'][k] for k in"
+        " ('object-src', 'base-uri', 'frame-ancestors')},"
+        "'referrer': s.SECURE_REFERRER_POLICY, 'debug': s.DEBUG,"
+        "'lockout': s.AXES_LOCKOUT_PARAMETERS,"
+        "'middleware': [m for m in s.MIDDLEWARE if m.startswith(('csp', 'axes'))],"
+        "'first_backend': s.AUTHENTICATION_BACKENDS[0]}))"
+    )
+
+    result = subprocess.run(
+        [*TELCRM, "shell", "--no-imports", "-c", script],
+        env=production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "hsts": [31536000, True],
+        "cookies": [True, True, "Lax", True],
+        "csp": {
+            "object-src": ["'none'"],
+            "base-uri": ["'none'"],
+            "frame-ancestors": ["'none'"],
+        },
+        "referrer": "same-origin",
+        "debug": False,
+        "lockout": [["username", "ip_address"]],
+        "middleware": [
+            "csp.middleware.CSPMiddleware",
+            "axes.middleware.AxesMiddleware",
+        ],
+        "first_backend": "axes.backends.AxesStandaloneBackend",
+    }
