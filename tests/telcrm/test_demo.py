@@ -32,8 +32,23 @@ def demo_env(home: Path) -> dict[str, str]:
     return env
 
 
+# The panel's lines "  role  user  password  [what they look after]".
+ROLE_LINE = re.compile(r"^\W*(\w+)\s+(demo_\w+)\s+(\S+)", re.MULTILINE)
+ROLES = (
+    "agent",
+    "outlet_staff",
+    "account_manager",
+    "marketer",
+    "analyst",
+    "supervisor",
+    "administrator",
+    "auditor",
+)
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The demo's home and what it printed."""
     home = tmp_path_factory.mktemp("demo-home")
     result = subprocess.run(
         [*TELCRM, "demo", "--customers", "150", "--months", "1", "--no-serve"],
@@ -44,9 +59,24 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    password = re.search(r"Log in as admin with password (\S+)", result.stdout)
-    assert password, result.stdout
+    return home, result.stdout
+
+
+@pytest.fixture(scope="module")
+def demo(demo_run: tuple[Path, str]) -> tuple[Path, str]:
+    home, printed = demo_run
+    password = re.search(r"Log in as admin with password (\S+)", printed)
+    assert password, printed
     return home, password.group(1)
+
+
+@pytest.fixture(scope="module")
+def colleagues(demo_run: tuple[Path, str]) -> dict[str, tuple[str, str]]:
+    """Role to (user name, password), as the panel printed them."""
+    _, printed = demo_run
+    return {
+        role: (user, password) for role, user, password in ROLE_LINE.findall(printed)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +146,46 @@ def test_the_printed_demo_login_opens_the_admin(
 
     assert response.geturl() == f"{server}/admin/"
     assert "/admin/customers/customer/" in body
+
+
+def test_the_demo_prints_one_user_per_role_with_a_private_password(
+    demo_run: tuple[Path, str], colleagues: dict[str, tuple[str, str]]
+) -> None:
+    home, printed = demo_run
+
+    assert sorted(colleagues) == sorted(ROLES)
+    assert colleagues["agent"][0] == "demo_agent"
+    assert "demo_supervisor" in printed and "supervises demo_account_manager" in printed
+    for role in ROLES:
+        stored = home / f"demo_{role}_password"
+        assert stored.read_text(encoding="utf-8") == colleagues[role][1]
+        assert stored.stat().st_mode & 0o777 == 0o600
+
+
+def staff_login(server: str, username: str, password: str) -> tuple[str, str]:
+    """Log in on the web app's own login page; the final URL and page."""
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login = f"{server}/login/"
+    page = browser.open(login).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token
+    form = {"username": username, "password": password}
+    form["csrfmiddlewaretoken"] = token.group(1)
+    request = urllib.request.Request(  # noqa: S310
+        login, data=urllib.parse.urlencode(form).encode(), headers={"Referer": login}
+    )
+    with browser.open(request) as response:
+        return response.geturl(), response.read().decode()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_demo_role_logs_in_on_the_web_app(
+    server: str, colleagues: dict[str, tuple[str, str]], role: str
+) -> None:
+    username, password = colleagues[role]
+
+    url, page = staff_login(server, username, password)
+
+    assert url == f"{server}/"
+    assert f"{username} · " in page  # the header shows who is logged in
