@@ -334,9 +334,10 @@ def test_the_cell_list_is_scoped_and_closed_to_aggregate_roles(
     mine = manager.get("/dashboards/matrix/high/low/").content.decode()
     every = admin.get("/dashboards/matrix/high/low/").content.decode()
 
-    assert "<td>C1</td>" in mine
-    assert "<td>C4</td>" not in mine
-    assert "<td>C1</td>" in every and "<td>C4</td>" in every
+    assert ">C1</a></td>" in mine
+    assert ">C4</a></td>" not in mine
+    assert ">C1</a></td>" in every and ">C4</a></td>" in every
+    assert 'href="/customers/C1/"' in mine
     assert marketer.get("/dashboards/matrix/high/low/").status_code == 403
     assert marketer.get("/dashboards/matrix/").status_code == 200
     assert admin.get("/dashboards/matrix/huge/low/").status_code == 404

@@ -66,3 +66,29 @@ def test_browser_assets_are_served_from_the_app() -> None:
         "web/vendor/echarts-5.6.0/echarts.min.js",
     ):
         assert finders.find(asset), asset
+
+
+@pytest.mark.parametrize(
+    ("role", "links", "absent"),
+    [
+        (Role.AGENT, [b'href="/customers/"'], [b'href="/dashboards/"', b"/audit/"]),
+        (Role.MARKETER, [b'href="/dashboards/"'], [b'href="/customers/"']),
+        (
+            Role.AUDITOR,
+            [b'href="/dashboards/"', b'href="/audit/'],
+            [b'href="/customers/"'],
+        ),
+        (Role.ACCOUNT_MANAGER, [b'href="/customers/"', b'href="/dashboards/"'], []),
+    ],
+)
+def test_the_navigation_offers_what_the_role_opens(
+    role: str, links: list[bytes], absent: list[bytes]
+) -> None:
+    client, _ = logged_in(role)
+
+    page = client.get("/").content
+
+    for link in links:
+        assert link in page, link
+    for link in absent:
+        assert link not in page, link
