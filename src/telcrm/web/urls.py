@@ -6,6 +6,7 @@ from telcrm.web import views
 from telcrm.web.auditlog.urls import urlpatterns as auditlog_urls
 from telcrm.web.customer360.urls import urlpatterns as customer360_urls
 from telcrm.web.dashboards.urls import urlpatterns as dashboards_urls
+from telcrm.web.keyaccounts.urls import urlpatterns as keyaccounts_urls
 
 app_name = "web"
 
@@ -16,4 +17,5 @@ urlpatterns = [
     *customer360_urls,
     *dashboards_urls,
     *auditlog_urls,
+    *keyaccounts_urls,
 ]

@@ -1,0 +1,5 @@
+"""URLs: see views.py."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
