@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import cast
 
 import pytest
@@ -92,3 +94,20 @@ def test_the_navigation_offers_what_the_role_opens(
         assert link in page, link
     for link in absent:
         assert link not in page, link
+
+
+def test_no_template_relies_on_inline_script_or_style() -> None:
+    """The Content-Security-Policy allows scripts and styles from files only."""
+    templates = Path(__file__).parents[3] / "src/telcrm/web/templates"
+    inline = re.compile(
+        r"\son[a-z]+=|<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")|"
+        r"\sstyle=|<style"
+    )
+
+    offenders = [
+        str(path.relative_to(templates))
+        for path in templates.rglob("*.html")
+        if inline.search(path.read_text(encoding="utf-8"))
+    ]
+
+    assert offenders == []
