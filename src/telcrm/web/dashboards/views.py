@@ -60,15 +60,30 @@ def sees_dashboards(user: User) -> bool:
     return user.is_active and (user.is_superuser or user.role in DASHBOARD_ROLES)
 
 
-def dashboard_view(view: Callable[..., HttpResponse]) -> View:
-    """Login, the dashboard roles, the latest run's marts (or the page that says
-    there are none yet) and a 400 for an unknown dimension or month."""
+def sees_cell_lists(user: User) -> bool:
+    """The customers behind a figure: roles that see dashboards *and* customers."""
+    return sees_dashboards(user) and sees_customers(user)
+
+
+def dashboard_view(
+    view: Callable[..., HttpResponse] | None = None,
+    *,
+    allowed: Callable[[User], bool] = sees_dashboards,
+) -> Any:
+    """Login, the ``allowed`` roles (checked before anything else, so that a denied
+    role never gets a 2xx, not even the no-run page), the latest run's marts (or the
+    page that says there are none yet) and a 400 for an unknown dimension or month.
+
+    Use as ``@dashboard_view`` or ``@dashboard_view(allowed=...)``.
+    """
+    if view is None:
+        return lambda inner: dashboard_view(inner, allowed=allowed)
 
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         assert isinstance(request.user, User)
-        if not sees_dashboards(request.user):
+        if not allowed(request.user):
             raise PermissionDenied
         run = latest_completed_run()
         try:
@@ -304,7 +319,7 @@ def cell_context(cell: MatrixCell, *, with_link: bool) -> dict[str, Any]:
     }
 
 
-@dashboard_view
+@dashboard_view(allowed=sees_cell_lists)
 def matrix_cell(
     request: HttpRequest,
     run: PipelineRun,
@@ -314,8 +329,6 @@ def matrix_cell(
 ) -> HttpResponse:
     """The customers of one cell that the user may see (403 for aggregate roles)."""
     assert isinstance(request.user, User)
-    if not sees_customers(request.user):
-        raise PermissionDenied
     if value_band not in BANDS or risk_band not in BANDS:
         raise Http404
     in_cell = marts.cell_customers(value_band, risk_band)
