@@ -10,7 +10,6 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import include, path
 from django.utils import timezone
 from tests.telcrm.factories import (
     BillFactory,
@@ -22,7 +21,6 @@ from tests.telcrm.factories import (
     UserFactory,
 )
 
-from telcrm import urls as root_urls
 from telcrm.accounts.choices import GroupLevel, TeamRole
 from telcrm.accounts.models import GroupNode
 from telcrm.accounts.services import (
@@ -44,32 +42,14 @@ from telcrm.customers.models import Customer, Interaction
 from telcrm.inventory.choices import SubscriptionStatus
 from telcrm.users.choices import Role
 from telcrm.users.models import User
-from telcrm.web import urls as web_urls
 from telcrm.web.customer360.selectors import first_of_month, today_local
-from telcrm.web.keyaccounts import urls as keyaccounts_urls
 from telcrm.web.keyaccounts.proposal import group_proposal
 from telcrm.web.keyaccounts.selectors import ISSUES_SHOWN, group_page
 
 pytestmark = pytest.mark.django_db
 
-# Until the pages are in telcrm.web.urls: the site's URLs with ours in ``web``.
-urlpatterns = [
-    path(
-        "",
-        include(
-            ([*web_urls.urlpatterns, *keyaccounts_urls.urlpatterns], "web"),
-            namespace="web",
-        ),
-    ),
-    *root_urls.urlpatterns[1:],
-]
 # Queries of one group page, whatever the size of the tree.
 QUERY_BASELINE = 20
-
-
-@pytest.fixture(autouse=True)
-def keyaccount_urls(settings: pytest.FixtureRequest) -> None:
-    settings.ROOT_URLCONF = __name__  # type: ignore[attr-defined]
 
 
 def staff(role: str = Role.ACCOUNT_MANAGER, **fields: object) -> tuple[Client, User]:
