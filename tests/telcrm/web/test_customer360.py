@@ -273,7 +273,7 @@ def test_the_page_shows_group_scores_flags_usage_and_timeline() -> None:
         "high arrears",
         "retain: call within a week",
         "12345.67",
-        "SIM-box pattern",
+        "疑似猫池（SIM-box）",  # the rule's label, in the default language
         'id="usage-data"',
         "web/vendor/echarts-5.6.0/echarts.min.js",
         "interaction 0",

@@ -350,7 +350,8 @@ def test_others_may_not_record(group: Group) -> None:
     agent_client, _ = staff(Role.AGENT)
     other_client, _ = staff()
     today = today_local()
-    assert agent_client.get("/groups/G1/").status_code == 200
+    # Agents find the group's customers, but the group page is for its managers.
+    assert agent_client.get("/groups/G1/").status_code == 403
     assert visit_post(agent_client, InteractionOutcome.CLOSED, today) == 403
     assert visit_post(other_client, InteractionOutcome.CLOSED, today) == 404
     assert not Interaction.objects.filter(kind=InteractionKind.VISIT).exists()

@@ -73,14 +73,22 @@ def test_browser_assets_are_served_from_the_app() -> None:
 @pytest.mark.parametrize(
     ("role", "links", "absent"),
     [
-        (Role.AGENT, [b'href="/customers/"'], [b'href="/dashboards/"', b"/audit/"]),
+        (
+            Role.AGENT,
+            [b'href="/customers/"'],
+            [b'href="/dashboards/"', b"/audit/", b"/workbench/"],
+        ),
         (Role.MARKETER, [b'href="/dashboards/"'], [b'href="/customers/"']),
         (
             Role.AUDITOR,
             [b'href="/dashboards/"', b'href="/audit/'],
             [b'href="/customers/"'],
         ),
-        (Role.ACCOUNT_MANAGER, [b'href="/customers/"', b'href="/dashboards/"'], []),
+        (
+            Role.ACCOUNT_MANAGER,
+            [b'href="/customers/"', b'href="/dashboards/"', b'href="/workbench/"'],
+            [],
+        ),
     ],
 )
 def test_the_navigation_offers_what_the_role_opens(

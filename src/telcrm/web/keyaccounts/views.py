@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from telcrm.users.choices import Role
 from telcrm.users.models import User
 from telcrm.web.customer360.selectors import today_local
-from telcrm.web.customer360.views import customer_staff, is_htmx
+from telcrm.web.customer360.views import is_htmx
 from telcrm.web.keyaccounts.forms import VisitForm
 from telcrm.web.keyaccounts.proposal import group_proposal as proposal_of
 from telcrm.web.keyaccounts.selectors import (
@@ -32,13 +32,26 @@ from telcrm.web.keyaccounts.services import group_visit_record
 from telcrm.web.views import staff
 
 WORKBENCH_ROLES = frozenset({Role.ACCOUNT_MANAGER, Role.SUPERVISOR})
+# Key-account management: agents and outlet staff find a group's member customers,
+# but the group's revenue, risk and proposals are for its managers.
+KEY_ACCOUNT_ROLES = frozenset(
+    {Role.ACCOUNT_MANAGER, Role.SUPERVISOR, Role.ADMINISTRATOR}
+)
+
+
+def key_account_staff(request: HttpRequest) -> User:
+    """The logged-in user, if their role manages key accounts (else 403)."""
+    user = staff(request)
+    if not (user.is_superuser or user.role in KEY_ACCOUNT_ROLES):
+        raise PermissionDenied
+    return user
 
 
 @require_GET
 @login_required
 def group(request: HttpRequest, node_number: str) -> HttpResponse:
     """``/groups/<node_number>/``: the tree, team, products, revenue, risk, visits."""
-    user = customer_staff(request)
+    user = key_account_staff(request)
     node = group_node_for(user, node_number)
     page = group_page(node, today=today_local())
     return render(
@@ -56,7 +69,7 @@ def group(request: HttpRequest, node_number: str) -> HttpResponse:
 @login_required
 def group_visit(request: HttpRequest, node_number: str) -> HttpResponse:
     """Record a visit or a plan (HTMX: answers with the refreshed visits section)."""
-    user = customer_staff(request)
+    user = key_account_staff(request)
     root = group_root_of(group_node_for(user, node_number))
     if not may_record_visits(user, root):
         raise PermissionDenied
@@ -89,7 +102,7 @@ def group_visit(request: HttpRequest, node_number: str) -> HttpResponse:
 @login_required
 def group_proposal(request: HttpRequest, node_number: str) -> HttpResponse:
     """``/groups/<node_number>/proposal/``: a printable customised bundle proposal."""
-    user = customer_staff(request)
+    user = key_account_staff(request)
     node = group_node_for(user, node_number)
     held, proposal = proposal_of(node)
     return render(
