@@ -276,6 +276,8 @@ def test_the_dashboard_shows_the_latest_month(run: PipelineRun) -> None:
     assert 'id="trend-data"' in page
     assert '"revenue": [260.0, 250.0]' in page
     assert "<script>" not in page  # data only; the charts come from dashboards.js
+    assert "web/vendor/echarts-5.6.0/echarts.min.js" in page
+    assert "web/dashboards.js" in page
 
 
 @pytest.mark.django_db
