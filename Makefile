@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench lock clean-var
+.PHONY: demo test lint typecheck bench lock clean-var chromium
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version'
@@ -23,8 +23,18 @@ $(STAMP): requirements.lock pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/telcrm demo
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck chromium
 	$(BIN)/python -m pytest
+
+# Browser tests drive Debian's chromium (never a downloaded browser). Install it where
+# this machine allows (root and apt); elsewhere those tests skip and say why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }; } \
+	      >/dev/null 2>&1 || echo "chromium could not be installed: the browser tests will be skipped"; \
+	  else echo "chromium is not installed (needs root and apt): the browser tests will be skipped"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
