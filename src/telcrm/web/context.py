@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from telcrm.users.models import User
 from telcrm.web.auditlog.views import reads_audit_log
 from telcrm.web.dashboards.views import sees_dashboards
-from telcrm.web.keyaccounts.views import WORKBENCH_ROLES
+from telcrm.web.keyaccounts.views import sees_workbench
 from telcrm.web.scope import sees_customers
 
 
@@ -24,7 +24,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "customers": sees_customers(user),
             "dashboards": sees_dashboards(user),
             "audit": reads_audit_log(user),
-            "workbench": user.is_active
-            and (user.is_superuser or user.role in WORKBENCH_ROLES),
+            "workbench": sees_workbench(user),
         }
     }

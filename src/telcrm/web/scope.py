@@ -13,6 +13,8 @@ Every page and export that shows a customer goes through ``visible_customers`` o
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -30,9 +32,14 @@ def live_customers() -> QuerySet[Customer]:
     return Customer.objects.filter(merged_into__isnull=True)
 
 
+def holds_role(user: User, roles: Collection[str]) -> bool:
+    """Whether an active ``user`` has one of ``roles`` (superusers have them all)."""
+    return user.is_active and (user.is_superuser or user.role in roles)
+
+
 def sees_customers(user: User) -> bool:
     """Whether the role works with single customers at all."""
-    return user.is_active and (user.is_superuser or user.role in CUSTOMER_ROLES)
+    return holds_role(user, CUSTOMER_ROLES)
 
 
 def visible_customers(user: User) -> QuerySet[Customer]:

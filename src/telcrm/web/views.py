@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,6 +20,19 @@ def staff(request: HttpRequest) -> User:
     """The logged-in member of staff (views are all behind ``login_required``)."""
     assert isinstance(request.user, User)
     return request.user
+
+
+def staff_allowed(request: HttpRequest, allowed: Callable[[User], bool]) -> User:
+    """The logged-in member of staff, if ``allowed`` lets their role in (else 403)."""
+    user = staff(request)
+    if not allowed(user):
+        raise PermissionDenied
+    return user
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """Whether HTMX sent the request (it wants a part of the page, not all of it)."""
+    return request.headers.get("HX-Request") == "true"
 
 
 @login_required

@@ -24,6 +24,7 @@ from telcrm.audit.choices import AuditAction
 from telcrm.audit.models import AuditEvent
 from telcrm.users.choices import Role
 from telcrm.users.models import User
+from telcrm.web.scope import holds_role
 from telcrm.web.views import staff
 
 AUDIT_LOG_ROLES = frozenset({Role.AUDITOR, Role.ADMINISTRATOR})
@@ -31,7 +32,7 @@ EVENTS_PER_PAGE = 50
 
 
 def reads_audit_log(user: User) -> bool:
-    return user.is_active and (user.is_superuser or user.role in AUDIT_LOG_ROLES)
+    return holds_role(user, AUDIT_LOG_ROLES)
 
 
 class AuditFilterForm(forms.Form):

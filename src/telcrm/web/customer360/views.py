@@ -33,19 +33,12 @@ from telcrm.web.customer360.selectors import (
     today_local,
 )
 from telcrm.web.scope import customer_for, sees_customers
-from telcrm.web.views import staff
+from telcrm.web.views import is_htmx, staff_allowed
 
 
 def customer_staff(request: HttpRequest) -> User:
     """The logged-in user, if their role works with single customers (else 403)."""
-    user = staff(request)
-    if not sees_customers(user):
-        raise PermissionDenied
-    return user
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
+    return staff_allowed(request, sees_customers)
 
 
 @require_GET

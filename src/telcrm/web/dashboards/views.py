@@ -36,7 +36,8 @@ from telcrm.web.dashboards.queries import (
     UnknownDimension,
     parse_month,
 )
-from telcrm.web.scope import sees_customers, visible_customers
+from telcrm.web.scope import holds_role, sees_customers, visible_customers
+from telcrm.web.views import is_htmx
 from telcrm_pipeline.segments.strategy import BANDS, SEGMENTS, Segment
 
 DASHBOARD_ROLES = frozenset(
@@ -57,7 +58,7 @@ View = Callable[..., HttpResponse]
 
 
 def sees_dashboards(user: User) -> bool:
-    return user.is_active and (user.is_superuser or user.role in DASHBOARD_ROLES)
+    return holds_role(user, DASHBOARD_ROLES)
 
 
 def sees_cell_lists(user: User) -> bool:
@@ -160,7 +161,7 @@ def dashboard(request: HttpRequest, run: PipelineRun, marts: Marts) -> HttpRespo
     }
     template = (
         "web/dashboards/_body.html"
-        if request.headers.get("HX-Request")
+        if is_htmx(request)
         else "web/dashboards/dashboard.html"
     )
     return render(request, template, context)

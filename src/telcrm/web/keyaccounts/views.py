@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_POST
 from telcrm.users.choices import Role
 from telcrm.users.models import User
 from telcrm.web.customer360.selectors import today_local
-from telcrm.web.customer360.views import is_htmx
 from telcrm.web.keyaccounts.forms import VisitForm
 from telcrm.web.keyaccounts.proposal import group_proposal as proposal_of
 from telcrm.web.keyaccounts.selectors import (
@@ -29,7 +28,8 @@ from telcrm.web.keyaccounts.selectors import (
 )
 from telcrm.web.keyaccounts.selectors import workbench as workbench_of
 from telcrm.web.keyaccounts.services import group_visit_record
-from telcrm.web.views import staff
+from telcrm.web.scope import holds_role
+from telcrm.web.views import is_htmx, staff_allowed
 
 WORKBENCH_ROLES = frozenset({Role.ACCOUNT_MANAGER, Role.SUPERVISOR})
 # Key-account management: agents and outlet staff find a group's member customers,
@@ -39,12 +39,17 @@ KEY_ACCOUNT_ROLES = frozenset(
 )
 
 
+def manages_key_accounts(user: User) -> bool:
+    return holds_role(user, KEY_ACCOUNT_ROLES)
+
+
+def sees_workbench(user: User) -> bool:
+    return holds_role(user, WORKBENCH_ROLES)
+
+
 def key_account_staff(request: HttpRequest) -> User:
     """The logged-in user, if their role manages key accounts (else 403)."""
-    user = staff(request)
-    if not (user.is_superuser or user.role in KEY_ACCOUNT_ROLES):
-        raise PermissionDenied
-    return user
+    return staff_allowed(request, manages_key_accounts)
 
 
 @require_GET
@@ -129,7 +134,4 @@ def workbench(request: HttpRequest) -> HttpResponse:
 
 
 def workbench_user(request: HttpRequest) -> User:
-    user = staff(request)
-    if not (user.is_active and (user.is_superuser or user.role in WORKBENCH_ROLES)):
-        raise PermissionDenied
-    return user
+    return staff_allowed(request, sees_workbench)
