@@ -76,16 +76,14 @@ def evaluate_run(marts: Path, truth: Path) -> dict[str, Any]:
     """Churn, fraud and bad-debt figures of the run whose marts are ``marts``."""
     keys = crm_keys(marts)
     defaulters = keyed_by_customer(read_truth(truth, "defaulters"), keys)
+    backtest = read_mart(marts, "bad_debt_backtest")
     return {
         "churn": churn_figures(marts, truth, keys),
         "fraud": evaluate_fraud(
             read_mart(marts, "fraud_flags"), read_truth(truth, "fraud")
         ),
         "bad_debt": {
-            "as_of": str(read_mart(marts, "bad_debt_backtest")["as_of"].iloc[0]),
-            **evaluate_bad_debt(
-                read_mart(marts, "bad_debt_backtest"),
-                defaulters.drop_duplicates("cust_no"),
-            ),
+            "as_of": str(backtest["as_of"].iloc[0]),
+            **evaluate_bad_debt(backtest, defaulters.drop_duplicates("cust_no")),
         },
     }

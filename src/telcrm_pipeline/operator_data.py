@@ -13,10 +13,12 @@ wall-clock times without a zone, as the silos and the CDRs record them.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -157,6 +159,15 @@ class OperatorData:
                 for name, schema in OPERATOR_SCHEMAS.items()
             }
         )
+
+
+def lines_live_on(lines: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """The rows of the ``lines`` table (as pandas) held on ``day``: started by then
+    and not yet ended."""
+    return lines[
+        (lines["start_date"] <= day)
+        & (lines["end_date"].isna() | (lines["end_date"] > day))
+    ]
 
 
 # The silo files as ``telcrm generate`` writes them (docs/silos.md). A billing account

@@ -54,7 +54,7 @@ from telcrm_pipeline.models.operator_churn import (
     train_operator_churn,
 )
 from telcrm_pipeline.models.registry import ModelRegistry, ModelVersion
-from telcrm_pipeline.operator_data import OperatorData
+from telcrm_pipeline.operator_data import OperatorData, lines_live_on
 from telcrm_pipeline.risk.bad_debt import bad_debt_scores
 from telcrm_pipeline.risk.fraud import fraud_flags
 from telcrm_pipeline.segments.strategy import (
@@ -232,7 +232,8 @@ def run_pipeline(
 
     clock.start("habits", "consumption profiles and association rules")
     profile_of, clusters = consumption_profiles(snapshots, latest, settings)
-    rules, offers = habit_rules(snapshots, latest, data, as_of)
+    lines = data["lines"].to_pandas()
+    rules, offers = habit_rules(snapshots, latest, lines, as_of)
     write_mart(marts, "habit_profiles", profile_of)
     write_mart(marts, "habit_clusters", clusters)
     write_mart(marts, "association_rules", rules)
@@ -246,7 +247,9 @@ def run_pipeline(
     results = customer_results(scores, approved, bad_debt, value, clv, profile_of)
     write_mart(marts, "customer_results", results)
     write_mart(
-        marts, "seven_p", seven_p(data, as_of, value, scores, clv, results, offers)
+        marts,
+        "seven_p",
+        seven_p(data, lines, as_of, value, scores, clv, results, offers),
     )
     clock.done(f"{len(results):,} customers placed")
 
@@ -358,13 +361,13 @@ def consumption_profiles(
 
 
 def habit_rules(
-    snapshots: pd.DataFrame, latest: dt.date, data: OperatorData, as_of: dt.date
+    snapshots: pd.DataFrame, latest: dt.date, lines: pd.DataFrame, as_of: dt.date
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Association rules between the latest month's habits and the products held,
     and the cross-sell offer they make to each customer."""
     month = snapshots[snapshots["month"] == latest]
     items = pd.concat(
-        [usage_items(month), product_items(data["lines"].to_pandas(), as_of)],
+        [usage_items(month), product_items(lines, as_of)],
         ignore_index=True,
     )
     items = items[items["customer"].isin(month["customer"])]
@@ -444,6 +447,7 @@ def service_level(row: Any) -> str:
 
 def seven_p(
     data: OperatorData,
+    lines: pd.DataFrame,
     as_of: dt.date,
     value: pd.DataFrame,
     churn: pd.DataFrame,
@@ -457,11 +461,7 @@ def seven_p(
     profile = customers[["customer", "customer_since", "city", "channel"]].merge(
         results[["customer", "customer_type"]], on="customer"
     )
-    lines = data["lines"].to_pandas()
-    live = lines[
-        (lines["start_date"] <= as_of)
-        & (lines["end_date"].isna() | (lines["end_date"] > as_of))
-    ]
+    live = lines_live_on(lines, as_of)
     return seven_p_table(
         profile,
         as_of=as_of,

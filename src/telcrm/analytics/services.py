@@ -19,7 +19,11 @@ from django.utils import timezone
 from telcrm.analytics.choices import RunState
 from telcrm.analytics.export import crm_keys_table, operator_data_from_database
 from telcrm.analytics.models import PipelineRun
-from telcrm.analytics.writeback import customer_scores_write, fraud_flags_write
+from telcrm.analytics.writeback import (
+    customer_ids,
+    customer_scores_write,
+    fraud_flags_write,
+)
 from telcrm.lib.login import login_name
 from telcrm_pipeline.models.registry import ModelRegistry
 from telcrm_pipeline.run import PipelineSettings, Progress, run_pipeline, write_mart
@@ -73,8 +77,10 @@ def pipeline_run(
         with transaction.atomic():
             if progress:
                 progress("write", "writing scores and flags to the database")
-            scores = customer_scores_write(run, outcome.customers)
-            flags = fraud_flags_write(run, outcome.fraud_flags)
+            # One read of every customer's key serves both writes.
+            ids = customer_ids()
+            scores = customer_scores_write(run, outcome.customers, ids)
+            flags = fraud_flags_write(run, outcome.fraud_flags, ids)
             run.state = RunState.COMPLETED
             run.as_of = outcome.as_of
             run.finished_at = timezone.now()

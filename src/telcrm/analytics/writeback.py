@@ -75,9 +75,11 @@ def field_value(name: str, value: Any) -> Any:
 
 
 def score_rows(
-    run: PipelineRun, results: pd.DataFrame, scored_at: dt.datetime
+    run: PipelineRun,
+    results: pd.DataFrame,
+    scored_at: dt.datetime,
+    ids: dict[str, int],
 ) -> Iterator[CustomerScore]:
-    ids = customer_ids()
     present = [c for c in SCORE_FIELDS if c in results.columns]
     for row in results.itertuples(index=False):
         customer_id = ids.get(str(row.customer))
@@ -89,13 +91,19 @@ def score_rows(
         )
 
 
-def customer_scores_write(run: PipelineRun, results: pd.DataFrame) -> int:
-    """Upsert one CustomerScore per result row; returns the number written."""
+def customer_scores_write(
+    run: PipelineRun, results: pd.DataFrame, ids: dict[str, int] | None = None
+) -> int:
+    """Upsert one CustomerScore per result row; returns the number written.
+
+    ``ids`` (customer number -> primary key, as ``customer_ids`` reads it) saves the
+    read when the caller already holds it."""
+    ids = customer_ids() if ids is None else ids
     scored_at = run.started_at
     fields = ["run", "scored_at", *SCORE_FIELDS.values()]
     written = 0
     batch: list[CustomerScore] = []
-    for score in score_rows(run, results, scored_at):
+    for score in score_rows(run, results, scored_at, ids):
         batch.append(score)
         if len(batch) == BATCH:
             written += upsert_scores(batch, fields)
@@ -142,9 +150,12 @@ def as_date(value: Any) -> dt.date:
     return pd.Timestamp(value).date()
 
 
-def fraud_flags_write(run: PipelineRun, flags: pd.DataFrame) -> int:
-    """Upsert the run's flags; staff decisions on earlier flags stay."""
-    ids = customer_ids()
+def fraud_flags_write(
+    run: PipelineRun, flags: pd.DataFrame, ids: dict[str, int] | None = None
+) -> int:
+    """Upsert the run's flags; staff decisions on earlier flags stay. ``ids`` as for
+    ``customer_scores_write``."""
+    ids = customer_ids() if ids is None else ids
     decided = set(
         FraudFlag.objects.exclude(status=FlagStatus.OPEN).values_list(
             "service_number", "rule", "first_day"

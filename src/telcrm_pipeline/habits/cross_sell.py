@@ -15,6 +15,8 @@ import datetime as dt
 
 import pandas as pd
 
+from telcrm_pipeline.operator_data import lines_live_on
+
 PRODUCT_PREFIX = "holds:"
 
 
@@ -24,10 +26,7 @@ def product_items(lines: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     ``lines`` has the operator table's columns (customer, line_of_business,
     offer_kind, offer_code, start_date, end_date).
     """
-    live = lines[
-        (lines["start_date"] <= as_of)
-        & (lines["end_date"].isna() | (lines["end_date"] > as_of))
-    ]
+    live = lines_live_on(lines, as_of)
     product = live["line_of_business"].where(
         live["offer_kind"] != "addon", live["offer_code"]
     )
