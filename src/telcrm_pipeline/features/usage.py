@@ -72,6 +72,8 @@ def outgoing_usage(cdr: ir.Table) -> ir.Table:
     seconds = cdr.duration_s.cast("int64")
     # Sums are taken in exact types (seconds, bytes, cents) and converted once per
     # group: fewer operations per row, and the same figures on every engine.
+    # One decision for both the aggregate and how its result is read.
+    as_bits = day_bits_supported(cdr)
     outgoing = cdr.group_by(service_no=cdr.caller, month=month).aggregate(
         voice_calls=cdr.count(where=voice),
         voice_seconds=seconds.sum(where=voice),
@@ -92,7 +94,7 @@ def outgoing_usage(cdr: ir.Table) -> ir.Table:
         weekend_events=cdr.count(where=contact & (weekday >= 5)),
         roaming_events=cdr.count(where=cdr.roaming),
         distinct_contacts=cdr.callee.nunique(where=contact),
-        days_seen=days_seen(cdr, day_of_month),
+        days_seen=days_seen(cdr, day_of_month, as_bits=as_bits),
         last_event_at=cdr.start_time.max(),
     )
     outgoing = outgoing.mutate(
@@ -106,9 +108,7 @@ def outgoing_usage(cdr: ir.Table) -> ir.Table:
         "voice_seconds", "local_seconds", "long_distance_seconds",
         "international_seconds", "data_bytes", "charge",
     )  # fmt: skip
-    active_days = (
-        bits_set(outgoing.days_seen) if day_bits_supported(cdr) else outgoing.days_seen
-    )
+    active_days = bits_set(outgoing.days_seen) if as_bits else outgoing.days_seen
     return outgoing.mutate(active_days=active_days).drop("days_seen")
 
 
@@ -138,12 +138,14 @@ def day_bits_supported(cdr: ir.Table) -> bool:
     return bool(cdr._find_backend(use_default=True).has_operation(ops.BitOr))
 
 
-def days_seen(cdr: ir.Table, day_of_month: ir.IntegerValue) -> ir.IntegerScalar:
+def days_seen(
+    cdr: ir.Table, day_of_month: ir.IntegerValue, *, as_bits: bool
+) -> ir.IntegerScalar:
     """The active days of a group: as bits of one integer where the backend can OR
     them (cheaper than a hash set of dates per group: 2.0 s against 2.6 s on 20
     million rows in DuckDB), else as the count of distinct dates. Both give the
     same number of days (``bits_set``)."""
-    if day_bits_supported(cdr):
+    if as_bits:
         return (ibis.literal(1, "int64") << (day_of_month - 1)).bit_or()
     return cdr.start_time.date().nunique()
 
