@@ -189,3 +189,30 @@ def test_every_demo_role_logs_in_on_the_web_app(
 
     assert url == f"{server}/"
     assert f"{username} · " in page  # the header shows who is logged in
+
+
+@pytest.mark.django_db
+def test_the_demo_account_manager_gets_the_first_group_in_full(
+    tmp_path: Path,
+) -> None:
+    from tests.telcrm.factories import CustomerFactory
+
+    from telcrm.accounts.services import group_node_add, group_root_create
+    from telcrm.core.demo import demo_colleagues_ensure
+    from telcrm.customers.models import Customer
+
+    first = group_root_create(node_number="G2", customer=CustomerFactory())
+    group_node_add(
+        parent=first, node_number="G2-S1", customer=CustomerFactory(),
+        level="subsidiary",
+    )  # fmt: skip
+    group_root_create(node_number="G3", customer=CustomerFactory())
+
+    colleagues = {user.role: note for user, _, note in demo_colleagues_ensure(tmp_path)}
+
+    assert colleagues["account_manager"] == "group G2"
+    assert sorted(
+        Customer.objects.filter(
+            account_manager__username="demo_account_manager"
+        ).values_list("group_node__node_number", flat=True)
+    ) == ["G2", "G2-S1"]

@@ -65,7 +65,7 @@ def demo_book_assign(manager: User) -> str:
     from telcrm.accounts.services import group_assign_account_manager
     from telcrm.customers.models import Customer
 
-    group = GroupNode.get_root_nodes().order_by("node_number").first()
+    group = GroupNode.objects.get_root_nodes().order_by("node_number").first()
     if group is not None:
         group_assign_account_manager(root=group, manager=manager, by=None)
         return f"group {group.node_number}"
