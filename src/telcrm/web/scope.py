@@ -13,7 +13,7 @@ Every page and export that shows a customer goes through ``visible_customers`` o
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -23,6 +23,9 @@ from telcrm.customers.models import Customer
 from telcrm.users.choices import Role
 from telcrm.users.models import User
 
+# Customer numbers bound per query by ``visible_among``: well under SQLite's 32,766
+# and PostgreSQL's 65,535 parameters a statement may bind.
+NUMBERS_PER_QUERY = 5_000
 EVERY_CUSTOMER_ROLES = frozenset({Role.AGENT, Role.OUTLET_STAFF, Role.ADMINISTRATOR})
 CUSTOMER_ROLES = EVERY_CUSTOMER_ROLES | {Role.ACCOUNT_MANAGER, Role.SUPERVISOR}
 
@@ -54,6 +57,33 @@ def visible_customers(user: User) -> QuerySet[Customer]:
         "pk"
     )
     return live_customers().filter(account_manager__in=managers)
+
+
+def visible_among(user: User, customer_numbers: Iterable[str]) -> set[str]:
+    """Which of ``customer_numbers`` ``user`` may see.
+
+    The list may be a value x risk cell of hundreds of thousands of customers, more
+    than one statement may bind: a scoped role's own customers (a portfolio) are read
+    once and intersected; for roles that see everyone the numbers are checked in
+    batches.
+    """
+    wanted = set(customer_numbers)
+    if not sees_customers(user) or not wanted:
+        return set()
+    if not (user.is_superuser or user.role in EVERY_CUSTOMER_ROLES):
+        return wanted & set(
+            visible_customers(user).values_list("customer_number", flat=True)
+        )
+    ordered = sorted(wanted)
+    found: set[str] = set()
+    for start in range(0, len(ordered), NUMBERS_PER_QUERY):
+        batch = ordered[start : start + NUMBERS_PER_QUERY]
+        found.update(
+            live_customers()
+            .filter(customer_number__in=batch)
+            .values_list("customer_number", flat=True)
+        )
+    return found
 
 
 def managed_by(user_id: int) -> Q:

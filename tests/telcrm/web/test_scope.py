@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
 from typing import cast
 
 import pytest
+from django.db import connection
 from django.http import Http404
 from tests.telcrm.factories import CustomerFactory, UserFactory
 
@@ -14,7 +17,7 @@ from telcrm.accounts.services import group_node_add, group_root_create
 from telcrm.customers.models import Customer
 from telcrm.users.choices import Role
 from telcrm.users.models import Team, User
-from telcrm.web.scope import customer_for, visible_customers
+from telcrm.web.scope import customer_for, visible_among, visible_customers
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +89,41 @@ def test_another_managers_customer_is_a_404() -> None:
     with pytest.raises(Http404):
         customer_for(mine, other.customer_number)
     assert customer_for(theirs, other.customer_number) == other
+
+
+def test_a_list_larger_than_one_statement_binds_is_checked_within_the_scope(
+    upstream_sqlite_variable_limit: None,
+) -> None:
+    # A value x risk cell of a large operator: more numbers than one statement may
+    # bind (SQLite's default limit is 32,766 variables).
+    manager = staff(Role.ACCOUNT_MANAGER)
+    own, other = customer(manager), customer()
+    merged = customer()
+    merged.merged_into = other
+    merged.save()
+    listed = [f"X{n:09d}" for n in range(40_000)]
+    listed += [own.customer_number, other.customer_number, merged.customer_number]
+
+    assert visible_among(staff(Role.AGENT), listed) == {
+        own.customer_number,
+        other.customer_number,
+    }
+    assert visible_among(manager, listed) == {own.customer_number}
+    assert visible_among(staff(Role.MARKETER), listed) == set()
+
+
+@pytest.fixture
+def upstream_sqlite_variable_limit() -> Iterator[None]:
+    """SQLite as built upstream binds at most 32,766 variables a statement (Debian's
+    build allows 250,000): hold this connection to the upstream default."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    before = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32_766)
+    try:
+        yield
+    finally:
+        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, before)

@@ -36,7 +36,7 @@ from telcrm.web.dashboards.queries import (
     UnknownDimension,
     parse_month,
 )
-from telcrm.web.scope import holds_role, sees_customers, visible_customers
+from telcrm.web.scope import holds_role, sees_customers, visible_among
 from telcrm.web.views import is_htmx
 from telcrm_pipeline.segments.strategy import BANDS, SEGMENTS, Segment
 
@@ -333,11 +333,7 @@ def matrix_cell(
     if value_band not in BANDS or risk_band not in BANDS:
         raise Http404
     in_cell = marts.cell_customers(value_band, risk_band)
-    visible = set(
-        visible_customers(request.user)
-        .filter(customer_number__in=[row.customer for row in in_cell])
-        .values_list("customer_number", flat=True)
-    )
+    visible = visible_among(request.user, (row.customer for row in in_cell))
     rows = [row for row in in_cell if row.customer in visible]
     page = Paginator(rows, CELL_PAGE_SIZE).get_page(request.GET.get("page"))
     cell = cell_context(
