@@ -335,6 +335,28 @@ def test_plan_is_an_open_visit_and_cannot_be_in_the_past(
     assert "next_week" not in client.get("/groups/G1/").content.decode()
 
 
+def test_a_visit_made_closes_the_plans_due_by_its_day(
+    group: Group, manager: User
+) -> None:
+    client = Client()
+    client.force_login(manager)
+    today = today_local()
+    next_week = today + datetime.timedelta(days=7)
+    assert visit_post(client, InteractionOutcome.OPEN, today) == 200
+    assert visit_post(client, InteractionOutcome.OPEN, next_week) == 200
+
+    assert visit_post(client, InteractionOutcome.ACCEPTED, today) == 200
+
+    visits = Interaction.objects.filter(kind=InteractionKind.VISIT)
+    assert sorted(
+        (timezone.localtime(v.occurred_at).date(), v.outcome) for v in visits
+    ) == [
+        (today, InteractionOutcome.ACCEPTED),
+        (today, InteractionOutcome.CLOSED),
+        (next_week, InteractionOutcome.OPEN),
+    ]
+
+
 def test_supervisor_and_administrator_may_record(group: Group, manager: User) -> None:
     supervisor_client, supervisor = staff(Role.SUPERVISOR)
     manager.supervisor = supervisor
