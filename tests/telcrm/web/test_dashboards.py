@@ -292,6 +292,13 @@ def test_htmx_gets_the_body_and_the_slicer_its_values(run: PipelineRun) -> None:
     )
 
     assert body.content.decode().startswith('\n<div id="dashboard-body">')
+    # The values land inside their holder and stay out of the address bar (the
+    # slicer form's outerHTML swap and pushed URL are inherited otherwise), and are
+    # those within the applied filters only.
+    assert (
+        'hx-target="#filter-values" hx-swap="innerHTML" hx-push-url="false"\n'
+        '                hx-include="#slicer-filters">'
+    ) in body.content.decode()
     assert '<strong id="kpi-customers">2</strong>' in body.content.decode()
     assert values.content.decode().count("<option") == 1
     assert 'value="南京市"' in values.content.decode()
