@@ -299,6 +299,7 @@ def test_htmx_gets_the_body_and_the_slicer_its_values(run: PipelineRun) -> None:
         'hx-target="#filter-values" hx-swap="innerHTML" hx-push-url="false"\n'
         '                hx-include="#slicer-filters">'
     ) in body.content.decode()
+    assert "{#" not in body.content.decode() and "#}" not in body.content.decode()
     assert '<strong id="kpi-customers">2</strong>' in body.content.decode()
     assert values.content.decode().count("<option") == 1
     assert 'value="南京市"' in values.content.decode()

@@ -119,3 +119,16 @@ def test_no_template_relies_on_inline_script_or_style() -> None:
     ]
 
     assert offenders == []
+
+
+def test_no_template_comment_spans_lines() -> None:
+    """Django's ``{# #}`` comments end on their line; one that does not is printed."""
+    templates = Path(__file__).parents[3] / "src/telcrm"
+    offenders = [
+        f"{path.relative_to(templates)}:{number}"
+        for path in templates.rglob("templates/**/*.html")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "{#" in line and "#}" not in line.split("{#", 1)[1]
+    ]
+
+    assert offenders == []
