@@ -39,6 +39,10 @@ class UserLanguageMiddleware:
 # seconds). Kept by us because Django slides a session's expiry on every save.
 SESSION_STARTED_KEY = "telcrm_session_started"
 SESSION_SEEN_KEY = "telcrm_session_seen"
+# "Last seen" is written at most this often: each write is a session UPDATE and a
+# commit, on every request otherwise. A login may so end up to this much before
+# SESSION_IDLE_SECONDS of real idleness: earlier, never later.
+SESSION_SEEN_REFRESH_SECONDS = 60
 
 
 def session_expired(session: SessionBase, now: float) -> bool:
@@ -69,9 +73,12 @@ class SessionTimeoutMiddleware:
         response = self.get_response(request)
         # After the view, so that the request that logs in starts the clock.
         if request.user.is_authenticated:
+            session = request.session
             if not was_logged_in:
-                request.session[SESSION_STARTED_KEY] = now
-            request.session[SESSION_SEEN_KEY] = now
+                session[SESSION_STARTED_KEY] = now
+                session[SESSION_SEEN_KEY] = now
+            elif now - session.get(SESSION_SEEN_KEY, 0) >= SESSION_SEEN_REFRESH_SECONDS:
+                session[SESSION_SEEN_KEY] = now
         return response
 
 

@@ -58,7 +58,7 @@ FULL_VALUES = re.compile(
     "|".join(re.escape(v) for v in (PHONE_NATIONAL, LINE_NUMBER, ID_NUMBER))
 )
 # Queries of one 360 page, whatever the size of the customer's history.
-QUERY_BASELINE = 24
+QUERY_BASELINE = 21
 
 
 def staff(role: str) -> tuple[Client, User]:

@@ -7,14 +7,20 @@ from typing import cast
 import pytest
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.template import engines
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from tests.telcrm.factories import UserFactory
 
 from telcrm.users.choices import Role
 from telcrm.users.models import User
-from telcrm.web.middleware import SESSION_SEEN_KEY, SESSION_STARTED_KEY
+from telcrm.web.middleware import (
+    SESSION_SEEN_KEY,
+    SESSION_SEEN_REFRESH_SECONDS,
+    SESSION_STARTED_KEY,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +75,21 @@ def test_activity_within_the_idle_limit_keeps_the_session() -> None:
     session_moved_back(client, SESSION_SEEN_KEY, settings.SESSION_IDLE_SECONDS - 60)
 
     assert client.get("/").status_code == 200
+
+
+def test_last_seen_is_written_at_most_once_a_minute() -> None:
+    client, _ = agent_logged_in()
+    seen = client.session[SESSION_SEEN_KEY]
+
+    with CaptureQueriesContext(connection) as soon:
+        assert client.get("/").status_code == 200
+    assert client.session[SESSION_SEEN_KEY] == seen
+    assert not any("django_session" in q["sql"] and q["sql"].startswith("UPDATE")
+                   for q in soon.captured_queries)  # fmt: skip
+
+    session_moved_back(client, SESSION_SEEN_KEY, SESSION_SEEN_REFRESH_SECONDS)
+    assert client.get("/").status_code == 200
+    assert client.session[SESSION_SEEN_KEY] >= seen  # written again, as now
 
 
 def test_a_busy_session_still_ends_at_its_absolute_lifetime() -> None:
