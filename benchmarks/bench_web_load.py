@@ -158,11 +158,19 @@ class serving:
         self.process = subprocess.Popen(
             self.command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
         )
+        try:
+            self.wait_until_answering()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def wait_until_answering(self) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(self.url, timeout=30).close()  # noqa: S310 (http://127.0.0.1)
-                return self
+                return
             except OSError:  # refused while starting, or a timeout
                 if self.process.poll() is not None:
                     raise RuntimeError("telcrm serve exited; see serve.log") from None
