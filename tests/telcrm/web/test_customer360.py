@@ -378,3 +378,37 @@ def test_the_page_needs_the_same_number_of_queries_for_1_or_50_of_everything() -
 
     assert queries_of_the_page(client, "C777") == QUERY_BASELINE
     assert queries_of_the_page(client, "C888") == QUERY_BASELINE
+
+
+def test_arrears_and_usage_charges_are_shown_to_the_cent() -> None:
+    """Sums of money come back from SQLite as 15-digit numbers (386.520000000000):
+    the page shows yuan and fen."""
+    customer = seeded_customer()
+    account = BillingAccount.objects.get(customer=customer)
+    today = timezone.localdate()
+    for days_late, amount in ((10, "133.14"), (40, "120.92"), (70, "132.46")):
+        due = today - datetime.timedelta(days=days_late)
+        BillFactory(
+            billing_account=account, period=due.replace(day=1), issue_date=due,
+            due_date=due, amount=Decimal(amount),
+        )  # fmt: skip
+    line = Subscription.objects.get(customer=customer)
+    for charge in ("104.46", "0.10"):
+        usage = LineUsageMonth.objects.filter(customer=customer).count()
+        LineUsageMonth.objects.create(
+            subscription=line if not usage else SubscriptionFactory(customer=customer),
+            customer=customer, period=today.replace(day=1), voice_out_calls=0,
+            voice_out_seconds=0, voice_in_calls=0, voice_in_seconds=0, sms_out=0,
+            sms_in=0, data_sessions=0, data_bytes=0, charge=Decimal(charge),
+            international_calls=0, roaming_events=0, distinct_contacts=0,
+            active_days=1,
+        )  # fmt: skip
+    client, _ = staff(Role.AGENT)
+
+    html = client.get("/customers/C777/").content.decode()
+
+    figures = re.findall(r'<td class="number">([^<]*)</td>', html)
+    assert figures[:5] == ["133.14", "120.92", "132.46", "0.00", "386.52"]
+    assert "<strong>386.52</strong>" in html
+    assert '<td class="number">104.56</td></tr>' in html  # the month's usage charges
+    assert re.findall(r"\d\.\d{3,}", html) == []  # no figure of 3 or more places

@@ -60,6 +60,11 @@ BILLS_SHOWN = 12
 PAYMENTS_SHOWN = 10
 USAGE_MONTHS = 12
 CHILD_NODES_SHOWN = 50
+CENT = Decimal("0.01")
+# The money columns of an arrears ageing row (billing.selectors.arrears_ageing).
+AGEING_MONEY = frozenset(
+    {"days_0_30", "days_31_60", "days_61_90", "days_90_plus", "total"}
+)
 CONSENTS_SHOWN = 50
 INTERACTIONS_PER_PAGE = 20
 
@@ -216,11 +221,13 @@ def customer_360(
         "group_node",
     ).get(pk=customer.pk)
     lines = subscriptions_of_customer(customer.pk)
-    arrears = list(
-        arrears_ageing(
-            as_of=today, accounts=BillingAccount.objects.filter(customer=customer)
-        )
+    ageing = arrears_ageing(
+        as_of=today, accounts=BillingAccount.objects.filter(customer=customer)
     )
+    arrears = [
+        {key: cents(row[key]) if key in AGEING_MONEY else row[key] for key in row}
+        for row in ageing
+    ]
     return Customer360(
         customer=customer,
         score=getattr(customer, "score", None),
@@ -237,9 +244,7 @@ def customer_360(
             .order_by("-paid_at", "-id")[:PAYMENTS_SHOWN]
         ),
         arrears=arrears,
-        arrears_total=sum(
-            (Decimal(str(row["total"])) for row in arrears), Decimal("0.00")
-        ),
+        arrears_total=sum((cents(row["total"]) for row in arrears), Decimal("0.00")),
         usage=usage_by_month(customer, today=today),
         fraud_flags=list(
             FraudFlag.objects.filter(customer=customer, status=FlagStatus.OPEN)
@@ -331,8 +336,14 @@ def usage_row(row: dict[str, object]) -> dict[str, object]:
         "data_mb": round(number("data_bytes") / 1_000_000),
         "international_calls": number("international_calls"),
         "roaming_events": number("roaming_events"),
-        "charge": str(row["charge"] or Decimal("0.00")),
+        "charge": str(cents(row["charge"])),
     }
+
+
+def cents(value: object) -> Decimal:
+    """A sum of money to the fen. Sums come back from SQLite as 15-digit numbers
+    (386.520000000000); PostgreSQL keeps the column's two places."""
+    return Decimal(str(value or 0)).quantize(CENT)
 
 
 def first_of_month(day: datetime.date, *, months_back: int) -> datetime.date:
