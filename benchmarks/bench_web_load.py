@@ -218,6 +218,8 @@ def read_stats(path: Path) -> dict[str, dict[str, float]]:
     stats = {}
     with path.open(newline="") as rows:
         for row in csv.DictReader(rows):
+            if row["Request Count"] == "0":  # the logins, before the figures began
+                continue
             stats[row["Name"]] = {
                 "requests": float(row["Request Count"]),
                 "failures": float(row["Failure Count"]),

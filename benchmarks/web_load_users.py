@@ -69,13 +69,18 @@ class Agent(StaffUser):
     def on_start(self) -> None:
         super().on_start()
         with open(os.environ["LOAD_TARGETS"], encoding="utf-8") as targets:
-            self.targets: list[dict[str, str]] = json.load(targets)
+            people: list[dict[str, str]] = json.load(targets)
+        # Per key, the people who have one (some hold no ID number on record).
+        self.targets = {
+            key: [person for person in people if person[key]]
+            for key in ("phone", "customer_number", "id_number", "name")
+        }
 
     def find_and_open(self, key: str, label: str, *, unique: bool = True) -> None:
         """Search for a random target by ``key``, then open its 360 page. A name is
         not ``unique``: a copied operator has a hundred people of each name, so the
         target need not be among the 20 results shown."""
-        target = random.choice(self.targets)
+        target = random.choice(self.targets[key])
         with self.client.get(
             "/customers/",
             params={"q": target[key]},
