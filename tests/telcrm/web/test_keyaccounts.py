@@ -243,6 +243,27 @@ def test_group_page_links_every_node_to_its_360(group: Group, manager: User) -> 
     assert str(manager) in html
 
 
+def test_lines_of_business_read_in_the_users_language(
+    group: Group, manager: User
+) -> None:
+    seed_rollups(group)
+    bundle("BUN-A", "120.00", [(group.mobile, 2), (group.broadband, 1)])
+    client = Client()
+    client.force_login(manager)
+    pages = ("/groups/G1/", "/groups/G1/proposal/")
+
+    for language, mobile, broadband in (
+        ("en", "Mobile postpaid", "Broadband"),
+        ("zh-hans", "移动后付费", "宽带"),
+    ):
+        manager.language = language
+        manager.save()
+        for page in pages:
+            html = client.get(page).content.decode()
+            assert f"<td>{mobile}</td>" in html and f"<td>{broadband}</td>" in html
+            assert "mobile_postpaid" not in html
+
+
 def build_tree(manager: User, size: int) -> None:
     """A root and ``size - 1`` nodes under it, two levels deep, each with data."""
     root = group_root_create(node_number="T", customer=org(manager))

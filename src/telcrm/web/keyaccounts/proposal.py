@@ -24,7 +24,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Prefetch, Sum
 
 from telcrm.accounts.models import GroupNode
-from telcrm.catalog.choices import LifecycleStatus, OfferingKind
+from telcrm.catalog.choices import (
+    LifecycleStatus,
+    OfferingKind,
+    line_of_business_label,
+)
 from telcrm.catalog.models import BundleComponent, ProductOffering
 from telcrm.inventory.choices import LIVE_STATUSES
 from telcrm.inventory.models import Subscription
@@ -47,6 +51,10 @@ class ProposalRow:
     lines: int
     current: Decimal
     proposed: Decimal
+
+    @property
+    def line_of_business_label(self) -> str:
+        return line_of_business_label(self.line_of_business)
 
     @property
     def saving(self) -> Decimal:
