@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench lock clean-var chromium
+.PHONY: demo test lint typecheck bench lock clean-var chromium screenshots
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version'
@@ -26,15 +26,22 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck chromium
 	$(BIN)/python -m pytest
 
-# Browser tests drive Debian's chromium (never a downloaded browser). Install it where
-# this machine allows (root and apt); elsewhere those tests skip and say why.
+# Browser tests drive Debian's chromium (never a downloaded browser), with a Chinese font
+# for the zh-Hans pages (fonts-noto-cjk). Install them where this machine allows (root
+# and apt); elsewhere those tests skip and say why.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
-	      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }; } \
-	      >/dev/null 2>&1 || echo "chromium could not be installed: the browser tests will be skipped"; \
-	  else echo "chromium is not installed (needs root and apt): the browser tests will be skipped"; fi; }
+	@if command -v chromium >/dev/null 2>&1 && fc-list :lang=zh family 2>/dev/null | grep -q .; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk \
+	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }; } \
+	    >/dev/null 2>&1 || echo "chromium could not be installed: the browser tests will be skipped"; \
+	elif command -v chromium >/dev/null 2>&1; then \
+	  echo "no Chinese font (apt-get install fonts-noto-cjk): zh-Hans screenshots will show boxes"; \
+	else echo "chromium is not installed (needs root and apt): the browser tests will be skipped"; fi
+
+# The screenshots of docs/web.md, from the browser tests' walk of the main pages.
+screenshots: $(STAMP) chromium
+	TELCRM_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/telcrm/web/test_browser.py -q -k both_languages
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
