@@ -319,7 +319,7 @@ def operator_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     )
     home = root / "home"
     home.mkdir()
-    with override_settings(TELCRM_HOME=home, TELCRM_STORE_DIR=home / "store"):
+    with override_settings(TELCRM_HOME=home):
         yield root
 
 
@@ -358,14 +358,18 @@ def snapshot() -> Iterator[Snapshot]:
 
 
 def operator_load(root: Path) -> None:
+    """Import, link, run the pipeline and add the demo's colleagues. Each load has a
+    CDR store of its own: a store keeps what it ingested, the database does not."""
     from telcrm.analytics.services import pipeline_run
     from telcrm.core.demo import demo_colleagues_ensure
     from telcrm.imports.services import import_directory
     from telcrm.linkage.services import linkage_run
 
-    import_directory(root / "operator" / "silos")
-    linkage_run()
-    pipeline_run(operator="browser tests")
+    loads = len(list((root / "home").glob("store-*")))
+    with override_settings(TELCRM_STORE_DIR=root / "home" / f"store-{loads + 1}"):
+        import_directory(root / "operator" / "silos")
+        linkage_run()
+        pipeline_run(operator="browser tests")
     demo_colleagues_ensure(root / "home")
 
 
