@@ -264,13 +264,27 @@ def user_add_command(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
-    threads: Annotated[int, typer.Option(help="Worker threads")] = 8,
+    threads: Annotated[int, typer.Option(help="Threads per process")] = 8,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes: 1 is waitress (any system); more are gunicorn's "
+            "pre-forked workers (Linux, macOS), one or two per core",
+        ),
+    ] = 1,
 ) -> None:
-    """Serve the web app with waitress (static files included, no other server)."""
-    configure_django()
-    from telcrm.core.serve import serve_app
+    """Serve the web app (static files included, no other server to install)."""
+    # Not configure_django(): the processes that serve set Django up themselves
+    # (see telcrm.core.serve).
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    from telcrm.core.serve import ServeError, serve_app
 
-    serve_app(host=host, port=port, threads=threads)
+    try:
+        serve_app(host=host, port=port, threads=threads, workers=workers)
+    except ServeError as refused:
+        typer.echo(f"Error: {refused}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()

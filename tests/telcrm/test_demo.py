@@ -79,12 +79,17 @@ def colleagues(demo_run: tuple[Path, str]) -> dict[str, tuple[str, str]]:
     }
 
 
-@pytest.fixture(scope="module")
-def server(demo: tuple[Path, str]) -> Iterator[str]:
+@pytest.fixture(
+    scope="module",
+    # One waitress process (the default), and gunicorn's pre-forked workers.
+    params=["1", "2"],
+    ids=["waitress", "two gunicorn workers"],
+)
+def server(demo: tuple[Path, str], request: pytest.FixtureRequest) -> Iterator[str]:
     home, _ = demo
     port = free_port()
     process = subprocess.Popen(
-        [*TELCRM, "serve", "--port", str(port)],
+        [*TELCRM, "serve", "--port", str(port), "--workers", request.param],
         env=demo_env(home),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -1,12 +1,71 @@
-"""Serve the web app with waitress: pure Python, no other server to install."""
+"""Serve the web app: waitress by default, gunicorn's worker processes on request.
+
+* One process (the default): waitress, pure Python, on any operating system, with
+  nothing else to install: the embedded default.
+* ``workers > 1``: gunicorn pre-forks that many processes, each with its own threads
+  (``gthread``), so a server with several cores uses them all: one Python process
+  runs Python on one core at a time. gunicorn runs on Linux and macOS only.
+
+WhiteNoise (in MIDDLEWARE) serves the collected static files in every process.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import waitress
 
-from telcrm.wsgi import application
+
+class ServeError(RuntimeError):
+    """The server cannot start as asked (e.g. several workers where gunicorn is
+    not available)."""
 
 
-def serve_app(*, host: str, port: int, threads: int) -> None:
-    # WhiteNoise (in MIDDLEWARE) serves the collected static files in this process.
-    waitress.serve(application, host=host, port=port, threads=threads, ident="telcrm")
+def serve_app(*, host: str, port: int, threads: int, workers: int = 1) -> None:
+    if workers <= 1:
+        from telcrm.wsgi import application
+
+        waitress.serve(
+            application, host=host, port=port, threads=threads, ident="telcrm"
+        )
+        return
+    preforked_server(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            # gunicorn's control socket lives in the user's home, shared by every
+            # server of that user; telcrm is stopped with a signal, like waitress.
+            "control_socket_disable": True,
+        }
+    ).run()
+
+
+def preforked_server(options: dict[str, Any]) -> Any:
+    """gunicorn serving the app with ``options`` (its documented custom application).
+
+    Each worker loads the app (Django and all it imports) after the fork: the master
+    must not, because libraries start threads of their own (an allocator's, a
+    database engine's), and a process forked from a threaded one can hang on exit
+    on a lock one of those threads held.
+    """
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError as exc:  # Windows, where gunicorn is not installed
+        raise ServeError(
+            "several workers need gunicorn, which runs on Linux and macOS only; "
+            "serve with --workers 1"
+        ) from exc
+
+    class TelcrmServer(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            from telcrm.wsgi import application
+
+            return application
+
+    return TelcrmServer()
