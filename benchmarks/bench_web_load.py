@@ -2,7 +2,8 @@
 
 On a generated operator of ``--customers`` customers in PostgreSQL
 (``benchmarks/operator_at_scale.py``), ``telcrm serve`` runs as it does for staff
-(waitress, one process) and Locust, in a second process on loopback, plays
+(one waitress process, or ``--workers N`` gunicorn processes) and Locust, in a second
+process on loopback, plays
 ``--users`` call-centre agents who log in and then find a customer (by phone, customer
 number, ID number or name) and open their 360 page, over and over. Three phases of
 ``--seconds`` each, with the same users:
@@ -18,7 +19,7 @@ baseline measured in the same run. Needs a PostgreSQL server: ``--database-url``
 ``DATABASE_URL`` (its database is not touched; the operator goes into a database of
 its own, ``telcrm_load_<customers>``, kept with ``--work`` for the next run).
 
-    python -m benchmarks.bench_web_load --customers 1000000
+    python -m benchmarks.bench_web_load --customers 1000000 [--workers 2]
 """
 
 from __future__ import annotations
@@ -55,7 +56,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--wait", default="1-2", help="seconds between two actions")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--threads", type=int, default=8, help="threads per process")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="telcrm serve --workers (processes)"
+    )
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--work", type=Path, default=Path("var/bench/web-load"))
     parser.add_argument("--rebuild", action="store_true")
@@ -72,7 +76,7 @@ def main(argv: list[str]) -> None:
     targets = home / "targets.json"
     run_in_django(database_url, home, "targets", str(targets), str(TARGETS))
     port = free_port()
-    with serving(database_url, home, port, args.threads):
+    with serving(database_url, home, port, args.threads, args.workers):
         results = {
             phase: run_locust(args, port, targets, home / phase, user, pacing)
             for phase, user, pacing in PHASES
@@ -143,9 +147,12 @@ def free_port() -> int:
 class serving:
     """``telcrm serve`` in a child process for the length of a ``with`` block."""
 
-    def __init__(self, database_url: str, home: Path, port: int, threads: int) -> None:
+    def __init__(
+        self, database_url: str, home: Path, port: int, threads: int, workers: int
+    ) -> None:
         telcrm = str(Path(sys.executable).with_name("telcrm"))
-        self.command = [telcrm, "serve", "--port", str(port), "--threads", str(threads)]
+        self.command = [telcrm, "serve", "--port", str(port), "--threads",
+                        str(threads), "--workers", str(workers)]  # fmt: skip
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -234,7 +241,7 @@ def read_stats(path: Path) -> dict[str, dict[str, float]]:
 def report(args: argparse.Namespace, results: dict[str, Any]) -> None:
     print(
         f"{args.users} users, {args.seconds} s per phase, wait {args.wait} s "
-        f"(paced), {args.threads} waitress threads"
+        f"(paced), telcrm serve --workers {args.workers} --threads {args.threads}"
     )
     print(f"{'phase':<10} {'request':<26} {'requests':>9} {'fail':>5} "
           f"{'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")  # fmt: skip
