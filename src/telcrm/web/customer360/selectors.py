@@ -167,10 +167,16 @@ def name_prefix(prefix: str) -> Q:
     parties = Party.objects.filter(name__startswith=prefix)
     if connection.vendor == "sqlite":
         upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        parties = parties.filter(name__gte=prefix, name__lt=upper)
+        parties = parties.filter(name__gte=prefix, name__lt=upper).order_by("name")
+    else:
+        # No ORDER BY: the pattern index serves LIKE but cannot give the
+        # collation's order, and with one PostgreSQL walks the whole plain name
+        # index instead, filtering (0.7 s at a million parties). The pattern
+        # index hands out its matches in code point order anyway.
+        parties = parties.order_by()
     # A one-character prefix ("张") matches a large share of the customers: consider
     # the first names in index order only.
-    return of_parties(parties.order_by("name").values("pk")[:NAME_MATCHES_CONSIDERED])
+    return of_parties(parties.values("pk")[:NAME_MATCHES_CONSIDERED])
 
 
 # --- The customer 360 page ---------------------------------------------------------
