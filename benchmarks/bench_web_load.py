@@ -56,7 +56,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--wait", default="1-2", help="seconds between two actions")
-    parser.add_argument("--threads", type=int, default=8, help="threads per process")
+    parser.add_argument(
+        "--threads", type=int, help="threads per process (telcrm serve's default)"
+    )
     parser.add_argument(
         "--workers", type=int, default=1, help="telcrm serve --workers (processes)"
     )
@@ -148,11 +150,17 @@ class serving:
     """``telcrm serve`` in a child process for the length of a ``with`` block."""
 
     def __init__(
-        self, database_url: str, home: Path, port: int, threads: int, workers: int
+        self,
+        database_url: str,
+        home: Path,
+        port: int,
+        threads: int | None,
+        workers: int,
     ) -> None:
         telcrm = str(Path(sys.executable).with_name("telcrm"))
-        self.command = [telcrm, "serve", "--port", str(port), "--threads",
-                        str(threads), "--workers", str(workers)]  # fmt: skip
+        self.command = [telcrm, "serve", "--port", str(port), "--workers", str(workers)]
+        if threads:
+            self.command += ["--threads", str(threads)]
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -241,7 +249,8 @@ def read_stats(path: Path) -> dict[str, dict[str, float]]:
 def report(args: argparse.Namespace, results: dict[str, Any]) -> None:
     print(
         f"{args.users} users, {args.seconds} s per phase, wait {args.wait} s "
-        f"(paced), telcrm serve --workers {args.workers} --threads {args.threads}"
+        f"(paced), telcrm serve --workers {args.workers} "
+        f"--threads {args.threads or 'default'}"
     )
     print(f"{'phase':<10} {'request':<26} {'requests':>9} {'fail':>5} "
           f"{'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")  # fmt: skip

@@ -264,13 +264,18 @@ def user_add_command(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
-    threads: Annotated[int, typer.Option(help="Threads per process")] = 8,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Threads per process (default: 8 for waitress, 1 per worker)"
+        ),
+    ] = None,
     workers: Annotated[
         int,
         typer.Option(
             min=1,
             help="Processes: 1 is waitress (any system); more are gunicorn's "
-            "pre-forked workers (Linux, macOS), one or two per core",
+            "pre-forked workers (Linux, macOS), about one per core plus one",
         ),
     ] = 1,
 ) -> None:
