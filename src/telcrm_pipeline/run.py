@@ -58,6 +58,7 @@ from telcrm_pipeline.operator_data import OperatorData, lines_live_on
 from telcrm_pipeline.risk.bad_debt import bad_debt_scores
 from telcrm_pipeline.risk.fraud import fraud_flags
 from telcrm_pipeline.segments.strategy import (
+    CUSTOMER_TYPES,
     customer_types,
     seven_p_table,
     value_risk_matrix,
@@ -425,7 +426,7 @@ def customer_results(
     ].rename(columns={"segment": "segment_code", "treatment_en": "treatment"})
     types = customer_types(valued)
     types["service_level"] = [
-        service_level(row) for row in types.itertuples(index=False)
+        CUSTOMER_TYPES[kind].service_level_en for kind in types["customer_type"]
     ]
     return (
         frame.drop(columns=["potential_score", "loss_making"])
@@ -436,13 +437,6 @@ def customer_results(
             how="left",
         )
     )
-
-
-def service_level(row: Any) -> str:
-    """E.g. "account manager; 4 h SLA; account manager and VIP hotline"."""
-    parts = ["account manager"] if row.account_manager else []
-    parts += [f"{row.sla_hours} h SLA", str(row.service_channel)]
-    return "; ".join(parts)
 
 
 def seven_p(

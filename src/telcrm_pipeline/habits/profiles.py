@@ -16,6 +16,7 @@ k-means order), so cluster 0 is always the biggest group.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,11 +27,16 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 __all__ = [
+    "COLUMNS_ZH",
     "K_RANGE",
     "MIN_DISTANCE_SD",
     "PHRASES",
+    "PHRASES_ZH",
     "SILHOUETTE_SAMPLE",
+    "TYPICAL_USAGE",
+    "TYPICAL_USAGE_ZH",
     "Profiles",
+    "description_zh",
     "fit_profiles",
 ]
 
@@ -58,6 +64,51 @@ PHRASES: dict[str, tuple[str, str]] = {
     "active_days": ("active most days", "active on few days"),
     "lines_active": ("several lines", "fewer lines"),
 }
+# The same phrases in Chinese, and the columns' names, for ``description_zh``.
+PHRASES_ZH: dict[str, tuple[str, str]] = {
+    "voice_minutes": ("通话时长长", "通话少"),
+    "voice_calls": ("通话频繁", "通话少"),
+    "data_mb": ("流量大户", "流量少"),
+    "data_sessions": ("上网频繁", "上网次数少"),
+    "sms_sent": ("短信发送多", "短信少"),
+    "night_share": ("夜间活跃", "夜间很少使用"),
+    "evening_share": ("晚间通话多", "晚间很少使用"),
+    "weekend_share": ("周末通话多", "主要在工作日使用"),
+    "roaming_events": ("常出行（漫游）", "漫游少"),
+    "international_minutes": ("国际通话多", "国际通话少"),
+    "long_distance_minutes": ("长途通话多", "长途通话少"),
+    "local_minutes": ("本地通话多", "本地通话少"),
+    "usage_charge": ("高消费", "低消费"),
+    "distinct_contacts": ("联系人广", "联系人少"),
+    "active_days": ("大多数日子活跃", "活跃天数少"),
+    "lines_active": ("多条号码", "号码较少"),
+}
+COLUMNS_ZH: dict[str, str] = {
+    "voice_minutes": "通话分钟数",
+    "voice_calls": "通话次数",
+    "data_mb": "流量（MB）",
+    "data_sessions": "上网次数",
+    "sms_sent": "发送短信数",
+    "night_share": "夜间占比",
+    "evening_share": "晚间占比",
+    "weekend_share": "周末占比",
+    "roaming_events": "漫游次数",
+    "international_minutes": "国际通话分钟数",
+    "long_distance_minutes": "长途通话分钟数",
+    "local_minutes": "本地通话分钟数",
+    "usage_charge": "使用费用",
+    "distinct_contacts": "联系人数",
+    "active_days": "活跃天数",
+    "lines_active": "在用号码数",
+}
+TYPICAL_USAGE = "typical usage (every column close to the average)"
+TYPICAL_USAGE_ZH = "用量平常（各项均接近平均值）"
+# One phrase of a description: "<label> (<column> 1.8x the average)" or
+# "<label> (<column> -0.7 sd from the average)"; phrases are joined by ", ".
+_PHRASE = re.compile(
+    r"(?P<label>.+) \((?P<name>[a-z0-9_]+) "
+    r"(?:(?P<ratio>\d+\.\d)x the average|(?P<sd>[+-]\d+\.\d) sd from the average)\)"
+)
 
 
 @dataclass
@@ -223,7 +274,7 @@ def _description(distance: pd.Series, typical: pd.Series, overall: pd.Series) ->
         value = float(distance[name])
         if abs(value) < MIN_DISTANCE_SD:
             break
-        high, low = PHRASES.get(name, (f"high {name}", f"low {name}"))
+        high, low = _phrases(name)
         label = high if value > 0 else low
         if overall[name] > 0 and typical[name] >= 0:
             detail = f"{name} {typical[name] / overall[name]:.1f}x the average"
@@ -231,5 +282,39 @@ def _description(distance: pd.Series, typical: pd.Series, overall: pd.Series) ->
             detail = f"{name} {value:+.1f} sd from the average"
         phrases.append(f"{label} ({detail})")
     if not phrases:
-        return "typical usage (every column close to the average)"
+        return TYPICAL_USAGE
     return ", ".join(phrases)
+
+
+def _phrases(name: str) -> tuple[str, str]:
+    return PHRASES.get(name, (f"high {name}", f"low {name}"))
+
+
+def description_zh(description: str) -> str | None:
+    """A description written by ``Profiles.describe`` in Chinese, or None when the
+    text is not one it writes.
+
+    The stored description is English only; each phrase is keyed back to its
+    column and direction through ``PHRASES`` (the column name is in the phrase),
+    so no free text is translated.
+    """
+    if description == TYPICAL_USAGE:
+        return TYPICAL_USAGE_ZH
+    phrases = []
+    for part in description.split(", "):
+        found = _PHRASE.fullmatch(part)
+        if found is None:
+            return None
+        name = found["name"]
+        high, low = _phrases(name)
+        if found["label"] not in (high, low):
+            return None
+        column = COLUMNS_ZH.get(name, name)
+        high_zh, low_zh = PHRASES_ZH.get(name, (f"{column}偏高", f"{column}偏低"))
+        label = high_zh if found["label"] == high else low_zh
+        if found["ratio"] is not None:
+            detail = f"{column}为平均值的 {found['ratio']} 倍"
+        else:
+            detail = f"{column}偏离平均值 {found['sd']} 个标准差"
+        phrases.append(f"{label}（{detail}）")
+    return "，".join(phrases)

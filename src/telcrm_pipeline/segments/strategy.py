@@ -182,24 +182,37 @@ class CustomerType:
     account_manager: bool
     sla_hours: int
     channel: str
+    channel_zh: str
+
+    @property
+    def service_level_en(self) -> str:
+        """E.g. "account manager; 4 h SLA; account manager and VIP hotline" (what
+        the pipeline stores as ``service_level``)."""
+        parts = ["account manager"] if self.account_manager else []
+        return "; ".join([*parts, f"{self.sla_hours} h SLA", self.channel])
+
+    @property
+    def service_level_zh(self) -> str:
+        parts = ["专属客户经理"] if self.account_manager else []
+        return "；".join([*parts, f"{self.sla_hours} 小时响应", self.channel_zh])
 
 
 CUSTOMER_TYPES: dict[str, CustomerType] = {
     "key": CustomerType(
         "key", "Key customer (A)", "重要客户", True, 4,
-        "account manager and VIP hotline",
+        "account manager and VIP hotline", "客户经理与VIP专线",
     ),
     "important": CustomerType(
         "important", "Important customer (B)", "重点发展客户", False, 24,
-        "priority call-centre queue",
+        "priority call-centre queue", "呼叫中心优先队列",
     ),
     "ordinary": CustomerType(
         "ordinary", "Ordinary customer (C)", "普通客户", False, 48,
-        "call centre and retail outlet",
+        "call centre and retail outlet", "呼叫中心与营业厅",
     ),
     "low_value": CustomerType(
         "low_value", "Low-value customer (D)", "低价值客户", False, 72,
-        "self-service (app, web, SMS)",
+        "self-service (app, web, SMS)", "自助服务（APP、网站、短信）",
     ),
 }  # fmt: skip
 

@@ -20,6 +20,7 @@ from telcrm_pipeline.habits import (
     fit_profiles,
     usage_items,
 )
+from telcrm_pipeline.habits.profiles import TYPICAL_USAGE, description_zh
 from telcrm_pipeline.synthetic import GeneratorConfig, generate_operator
 
 # Ibis 12 still calls DuckDB's fetch_arrow_table(), deprecated in DuckDB 1.5.
@@ -79,6 +80,40 @@ def test_describe_sizes_add_up_and_descriptions_name_columns(
         assert isinstance(text, str)
         assert text
         assert any(name in text for name in COLUMNS)
+
+
+def test_every_description_has_its_chinese(month: pd.DataFrame) -> None:
+    descriptions = [
+        text
+        for k in (3, 5, 8)
+        for text in fit_profiles(month, columns=COLUMNS, k=k, seed=0)
+        .describe()
+        .description
+    ]
+
+    for text in descriptions:
+        chinese = description_zh(text)
+        assert chinese is not None, text
+        assert not any(name in chinese for name in COLUMNS), chinese
+
+
+def test_descriptions_in_chinese_exactly() -> None:
+    assert description_zh(TYPICAL_USAGE) == "用量平常（各项均接近平均值）"
+    assert description_zh(
+        "heavy data users (data_mb 2.3x the average), "
+        "travellers (roaming) (roaming_events 4.0x the average), "
+        "rarely active at night (night_share -0.8 sd from the average)"
+    ) == (
+        "流量大户（流量（MB）为平均值的 2.3 倍），"
+        "常出行（漫游）（漫游次数为平均值的 4.0 倍），"
+        "夜间很少使用（夜间占比偏离平均值 -0.8 个标准差）"
+    )
+    assert description_zh("few calls (voice_calls 0.4x the average)") == (
+        "通话少（通话次数为平均值的 0.4 倍）"
+    )
+    # Not a text describe() writes: a label of another column, free text.
+    assert description_zh("few calls (data_mb 0.4x the average)") is None
+    assert description_zh("mostly streaming") is None
 
 
 def test_same_seed_same_labels_and_assign_reproduces_them(

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from telcrm_pipeline.segments.strategy import (
+    CUSTOMER_TYPES,
     SEGMENTS,
     SEVEN_P_COLUMNS,
     CustomerTypeRules,
@@ -115,6 +116,18 @@ def test_customer_types_and_service_levels() -> None:
     assert out.loc["key", "customer_type_zh"] == "重要客户"
     assert out.loc["plain", "sla_hours"] == 48
     assert out.loc["tail", "service_channel"] == "self-service (app, web, SMS)"
+    assert CUSTOMER_TYPES["key"].service_level_en == (
+        "account manager; 4 h SLA; account manager and VIP hotline"
+    )
+    assert CUSTOMER_TYPES["key"].service_level_zh == (
+        "专属客户经理；4 小时响应；客户经理与VIP专线"
+    )
+    assert CUSTOMER_TYPES["important"].service_level_en == (
+        "24 h SLA; priority call-centre queue"
+    )
+    assert CUSTOMER_TYPES["important"].service_level_zh == (
+        "24 小时响应；呼叫中心优先队列"
+    )
     stricter = customer_types(frame, rules=CustomerTypeRules(key_value=90.0))
     assert stricter.set_index("customer").loc["key", "customer_type"] == "important"
 
