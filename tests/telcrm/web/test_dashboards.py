@@ -369,3 +369,124 @@ def test_no_run_yet_is_a_page_that_says_so() -> None:
     assert response.status_code == 200
     assert 'id="no-run"' in response.content.decode()
     assert client.get("/dashboards/matrix/").status_code == 200
+
+
+# The user's language ----------------------------------------------------------------
+
+
+def in_language(language: str, role: str = Role.ADMINISTRATOR) -> Client:
+    user = cast(User, UserFactory(role=role, language=language))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        ("zh-hans", ["省份", "城市", "客户细分", "业务类型", "发展渠道", "月份"]),
+        (
+            "en",
+            ["Province", "City", "Segment", "Line of business",
+             "Acquisition channel", "Month"],
+        ),
+    ],
+)  # fmt: skip
+def test_the_dimensions_have_labels_and_keep_their_names_in_urls(
+    run: PipelineRun, language: str, labels: list[str]
+) -> None:
+    page = in_language(language).get("/dashboards/", {"by": "province"})
+    html = page.content.decode()
+
+    names = ("province", "city", "segment", "product", "channel", "month")
+    options = [f'<option value="{n}">{label}</option>' for n, label in zip(
+        names, labels, strict=True
+    )]  # fmt: skip
+    options[0] = f'<option value="province" selected>{labels[0]}</option>'
+    for option in options:
+        assert option in html, option
+    by = "按省份" if language == "zh-hans" else "By Province"
+    assert f"<h2>{by}</h2>" in html
+    assert f"<th>{labels[0]}</th>" in html
+    assert ">province<" not in html
+    assert "<th>province</th>" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh-hans", {"product": ["移动后付费", "移动预付费", "宽带"],
+                     "channel": ["手机 App", "网上营业厅"],
+                     "segment": ["高价值低风险", "低价值高风险", "未评分"]}),
+        ("en", {"product": ["Mobile postpaid", "Mobile prepaid", "Broadband"],
+                "channel": ["App", "Web"],
+                "segment": ["Loyal key customers", "Low-value customers at risk",
+                            "Not scored"]}),
+    ],
+)  # fmt: skip
+def test_product_channel_and_segment_values_are_labelled(
+    run: PipelineRun, language: str, expected: dict[str, list[str]]
+) -> None:
+    client = in_language(language)
+    raw = {
+        "product": ["mobile_postpaid", "mobile_prepaid", "broadband"],
+        "channel": ["app", "web"],
+        "segment": ["maintain", "let_go", "unscored"],
+    }
+
+    for dimension, labels in expected.items():
+        # January: C3, not scored, is still a customer.
+        html = client.get(
+            "/dashboards/", {"by": dimension, "month": "2026-01-01"}
+        ).content.decode()
+        values = client.get(
+            "/dashboards/values/", {"dimension": dimension}
+        ).content.decode()
+        for code, label in zip(raw[dimension], labels, strict=True):
+            assert f'hx-push-url="true">{label}</a></td>' in html, label
+            assert f">{code}<" not in html
+            assert f"{dimension}={code}" in html  # the links keep the code
+            if code != "unscored":
+                assert f'<option value="{code}">{label}</option>' in values, label
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "chip"), [("zh-hans", "省份: 浙江省"), ("en", "Province: 浙江省")]
+)
+def test_a_filter_chip_names_its_dimension(
+    run: PipelineRun, language: str, chip: str
+) -> None:
+    html = (
+        in_language(language)
+        .get("/dashboards/", {"by": "city", "province": "浙江省"})
+        .content.decode()
+    )
+
+    assert f">{chip} ✕</a>" in html
+    assert "province: " not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "high", "low", "segment"),
+    [
+        ("zh-hans", "高", "低", "高价值低风险"),
+        ("en", "high", "low", "Loyal key customers"),
+    ],
+)
+def test_the_matrix_table_labels_its_bands(
+    run: PipelineRun, language: str, high: str, low: str, segment: str
+) -> None:
+    html = in_language(language).get("/dashboards/matrix/").content.decode()
+
+    assert (
+        f'<tr data-cell="high-low">\n      <td>{high}</td><td>{low}</td>\n'
+        f'      <td><a href="/dashboards/matrix/high/low/">{segment}</a></td>'
+    ) in html
+    if language == "zh-hans":
+        assert "<td>high</td>" not in html
+        assert "<td>low</td>" not in html
+        assert "<td>medium</td>" not in html

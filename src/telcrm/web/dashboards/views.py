@@ -19,7 +19,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from telcrm.analytics.models import PipelineRun
@@ -29,6 +28,7 @@ from telcrm.users.models import User
 from telcrm.web.dashboards.queries import (
     DIMENSIONS,
     DRILL_DOWN,
+    UNSCORED,
     KpiRow,
     Marts,
     MartsUnavailable,
@@ -36,9 +36,17 @@ from telcrm.web.dashboards.queries import (
     UnknownDimension,
     parse_month,
 )
+from telcrm.web.labels import (
+    band_label,
+    channel_label,
+    dimension_label,
+    in_user_language,
+    product_label,
+    segment_of,
+)
 from telcrm.web.scope import holds_role, sees_customers, visible_among
 from telcrm.web.views import is_htmx
-from telcrm_pipeline.segments.strategy import BANDS, SEGMENTS, Segment
+from telcrm_pipeline.segments.strategy import BANDS, SEGMENTS
 
 DASHBOARD_ROLES = frozenset(
     {
@@ -52,7 +60,6 @@ DASHBOARD_ROLES = frozenset(
 )
 DEFAULT_DIMENSION = "province"
 CELL_PAGE_SIZE = 50
-SEGMENT_BY_CODE = {segment.code: segment for segment in SEGMENTS.values()}
 
 View = Callable[..., HttpResponse]
 
@@ -111,25 +118,27 @@ def slicer_filters(request: HttpRequest) -> dict[str, str]:
     return filters
 
 
-def segment_of(code: str) -> Segment | None:
-    return SEGMENT_BY_CODE.get(code)
-
-
-def in_user_language(segment: Segment) -> tuple[str, str]:
-    """The segment's name and treatment in the language of the page."""
-    if (get_language() or "").startswith("zh"):
-        return segment.name_zh, segment.treatment_zh
-    return segment.name_en, segment.treatment_en
-
-
 def key_label(dimension: str, key: str | None) -> str:
+    """A dimension's value as the page shows it (the value itself stays in URLs)."""
     if key is None:
         return "—"
-    if dimension == "segment" and (segment := segment_of(key)):
-        return in_user_language(segment)[0]
+    if dimension == "segment":
+        if segment := segment_of(key):
+            return in_user_language(segment)[0]
+        if key == UNSCORED:
+            return _("Not scored")
+    if dimension == "product":
+        return product_label(key)
+    if dimension == "channel":
+        return channel_label(key)
     if dimension == "month":
         return key[:7]
     return key or "—"
+
+
+def dimension_options() -> list[tuple[str, str]]:
+    """The slicer's dimensions: (value for the URL, label)."""
+    return [(name, dimension_label(name)) for name in DIMENSIONS]
 
 
 @dashboard_view
@@ -150,7 +159,8 @@ def dashboard(request: HttpRequest, run: PipelineRun, marts: Marts) -> HttpRespo
         "run": run,
         "by": by,
         "filters": filters,
-        "dimensions": DIMENSIONS,
+        "dimensions": dimension_options(),
+        "by_label": dimension_label(by),
         "headline": headline,
         "headline_rates": rates(headline),
         "chips": filter_chips(request, by, filters),
@@ -215,7 +225,7 @@ def filter_chips(
         query.pop(name)
         chips.append(
             {
-                "label": f"{name}: {key_label(name, value)}",
+                "label": f"{dimension_label(name)}: {key_label(name, value)}",
                 "link": f"{reverse('web:dashboard')}?{query.urlencode()}",
             }
         )
@@ -296,10 +306,6 @@ def matrix(request: HttpRequest, run: PipelineRun, marts: Marts) -> HttpResponse
     )
 
 
-def band_label(band: str) -> str:
-    return {"low": _("low"), "medium": _("medium"), "high": _("high")}[band]
-
-
 def cell_context(cell: MatrixCell, *, with_link: bool) -> dict[str, Any]:
     segment = SEGMENTS[(cell.value_band, cell.risk_band)]
     name, treatment = in_user_language(segment)
@@ -311,6 +317,8 @@ def cell_context(cell: MatrixCell, *, with_link: bool) -> dict[str, Any]:
     return {
         "value_band": cell.value_band,
         "risk_band": cell.risk_band,
+        "value_label": band_label(cell.value_band),
+        "risk_label": band_label(cell.risk_band),
         "code": segment.code,
         "name": name,
         "treatment": treatment,
