@@ -33,11 +33,13 @@ from django.db import connection
 from django.db.models import Sum
 from django.template.defaultfilters import floatformat
 from django.test import override_settings
+from django.utils import translation
 from tests.telcrm.factories import CustomerFactory, IndividualFactory, UserFactory
 
 from telcrm.accounts.models import GroupNode
 from telcrm.analytics.services import latest_completed_run
 from telcrm.audit.models import AuditEvent
+from telcrm.customers.choices import AcquisitionChannel
 from telcrm.customers.models import Customer
 from telcrm.parties.choices import ContactKind
 from telcrm.parties.models import ContactMedium, Individual
@@ -466,7 +468,10 @@ def test_the_dashboards_draw_slice_and_drill_down(
     assert values == marts.dimension_values("channel")
     page.select_option("#filter-values select[name=channel]", channel)
     page.click("#slicer button[type=submit]")
-    page.wait_for_selector(f"a.chip:has-text('channel: {channel}')")
+    # The chip names the dimension and the value in the user's language (English).
+    with translation.override("en"):
+        channel_label = str(AcquisitionChannel(channel).label)
+    page.wait_for_selector(f"a.chip:has-text('Acquisition channel: {channel_label}')")
     by_channel = marts.kpis(filters={"channel": channel})
     assert_tiles(page, by_channel[-1])
     assert tile(page, "customers") != str(trend[-1].customers)
@@ -482,7 +487,7 @@ def test_the_dashboards_draw_slice_and_drill_down(
     province = max(provinces, key=lambda row: row.customers).key
     assert province is not None
     page.click(f"#dashboard-body table a:text-is('{province}')")
-    page.wait_for_selector(f"a.chip:has-text('province: {province}')")
+    page.wait_for_selector(f"a.chip:has-text('Province: {province}')")
     cities = marts.kpis(by="city", filters={"province": province, **latest})
     assert breakdown_labels(page) == [row.key or "—" for row in cities]
     assert len(cities) > 1
