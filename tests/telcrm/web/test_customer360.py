@@ -412,3 +412,90 @@ def test_arrears_and_usage_charges_are_shown_to_the_cent() -> None:
     assert "<strong>386.52</strong>" in html
     assert '<td class="number">104.56</td></tr>' in html  # the month's usage charges
     assert re.findall(r"\d\.\d{3,}", html) == []  # no figure of 3 or more places
+
+
+# What the pipeline stores as codes (or English), in the user's language.
+STORED_SCORE = {
+    "value_score": 70.0,
+    "value_band": "medium",
+    "risk_band": "low",
+    "segment_code": "develop",
+    "treatment": "Develop: up-sell and cross-sell campaigns to move them to high "
+    "value.",
+    "customer_type": "important",
+    "service_level": "24 h SLA; priority call-centre queue",
+    "habit_profile": "heavy data users (data_mb 2.3x the average), "
+    "rarely active at night (night_share -0.8 sd from the average)",
+}
+IN_CHINESE = (
+    "70 <small>(中)</small>",
+    "<dd>中价值低风险</dd>",
+    "<dd>提升：向上销售与交叉销售，促其成为高价值客户。</dd>",
+    "<dd>重点发展客户 <small>(24 小时响应；呼叫中心优先队列)</small></dd>",
+    "<dd>流量大户（流量（MB）为平均值的 2.3 倍），"
+    "夜间很少使用（夜间占比偏离平均值 -0.8 个标准差）</dd>",
+)
+IN_ENGLISH = (
+    "70 <small>(medium)</small>",
+    "<dd>Stable customers to develop</dd>",
+    "<dd>Develop: up-sell and cross-sell campaigns to move them to high value.</dd>",
+    "<dd>Important customer (B) <small>(24 h SLA; priority call-centre queue)</small>"
+    "</dd>",
+    "<dd>heavy data users (data_mb 2.3x the average), "
+    "rarely active at night (night_share -0.8 sd from the average)</dd>",
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "shown", "not_shown"),
+    [
+        (
+            "zh-hans",
+            IN_CHINESE,
+            ("(medium)", "develop", "Develop:", "important", "SLA", "heavy data"),
+        ),
+        ("en", IN_ENGLISH, ("(中)", "中价值低风险", "重点发展客户", "流量大户")),
+    ],
+)
+def test_the_value_and_risk_card_reads_in_the_users_language(
+    language: str, shown: tuple[str, ...], not_shown: tuple[str, ...]
+) -> None:
+    customer = seeded_customer()
+    CustomerScore.objects.create(
+        customer=customer,
+        run=PipelineRun.objects.create(started_at=timezone.now(), started_by="test"),
+        scored_at=timezone.now(),
+        **STORED_SCORE,
+    )
+    user = cast(User, UserFactory(role=Role.AGENT, language=language))
+    client = Client()
+    client.force_login(user)
+
+    html = client.get("/customers/C777/").content.decode()
+    card = html[
+        html.index('<article id="scores">') : html.index(
+            "</article>", html.index('<article id="scores">')
+        )
+    ]
+
+    for expected in shown:
+        assert expected in card, expected
+    for raw in not_shown:
+        assert raw not in card, raw
+
+
+def test_a_typical_profile_reads_in_chinese() -> None:
+    customer = seeded_customer()
+    CustomerScore.objects.create(
+        customer=customer,
+        run=PipelineRun.objects.create(started_at=timezone.now(), started_by="test"),
+        scored_at=timezone.now(),
+        habit_profile="typical usage (every column close to the average)",
+    )
+    client = Client()
+    client.force_login(cast(User, UserFactory(role=Role.AGENT, language="zh-hans")))
+
+    html = client.get("/customers/C777/").content.decode()
+
+    assert "<dd>用量平常（各项均接近平均值）</dd>" in html
+    assert "typical usage" not in html

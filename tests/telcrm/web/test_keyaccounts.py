@@ -512,3 +512,38 @@ def test_supervisor_sees_reports_workbench(manager: User) -> None:
 def test_workbench_is_for_managers_and_supervisors(role: str) -> None:
     client, _ = staff(role)
     assert client.get("/workbench/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("language", "treatment", "other"),
+    [
+        (
+            "zh-hans",
+            "主动关怀：满意度回访，提前续约，优先解决未结投诉。",
+            "Proactive care",
+        ),
+        (
+            "en",
+            "Proactive care: satisfaction call, early contract renewal, "
+            "open complaints fixed first.",
+            "主动关怀",
+        ),
+    ],
+)
+def test_workbench_treatment_reads_in_the_users_language(
+    language: str, treatment: str, other: str
+) -> None:
+    client, manager = staff(language=language)
+    score(
+        org(manager),
+        0.35,
+        clv=Decimal("1000.00"),
+        segment_code="care_key",
+        treatment="Proactive care: satisfaction call, early contract renewal, "
+        "open complaints fixed first.",
+    )
+
+    html = client.get("/workbench/").content.decode()
+
+    assert f"<td>{treatment}</td></tr>" in html
+    assert other not in html
