@@ -26,6 +26,9 @@ DIMENSION_LABELS = {
     "month": gettext_lazy("Month"),
 }
 
+#: What the audit log's events are about (``AuditEvent.target_type``).
+AUDIT_TARGETS = {"customers.customer": gettext_lazy("Customer")}
+
 
 def chinese() -> bool:
     return (get_language() or "").startswith("zh")
@@ -92,3 +95,8 @@ def habit_profile_label(description: str) -> str:
     if chinese():
         return description_zh(description) or description
     return description
+
+
+def target_type_label(target_type: str) -> str:
+    """An audit event's target type (a model's ``label_lower``) by its name."""
+    return str(AUDIT_TARGETS.get(target_type, target_type))

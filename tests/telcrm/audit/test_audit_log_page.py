@@ -122,3 +122,17 @@ def test_nobody_changes_or_deletes_an_event_in_the_admin() -> None:
     assert client.post(delete_url, {"post": "yes"}).status_code == 403
     logged.refresh_from_db()
     assert logged.username == "li.agent"
+
+
+@pytest.mark.parametrize(
+    ("language", "target"), [("zh-hans", "客户 17"), ("en", "Customer 17")]
+)
+def test_the_target_is_named_in_the_users_language(language: str, target: str) -> None:
+    unmasked = event("li", AuditAction.UNMASK, 2, target_id="17")
+    unmasked.target_type = "customers.customer"
+    unmasked.save()
+
+    html = client_of(Role.AUDITOR, language=language).get(AUDIT_LOG).content.decode()
+
+    assert f"<td>{target}</td>" in html
+    assert "customers.customer" not in html
