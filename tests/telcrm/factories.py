@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import factory
+from django.test import Client
 from stdnum.cn import ric
 
 from telcrm.accounts.choices import PayMethod
@@ -40,6 +41,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     staff_number = factory.Sequence(lambda n: f"S{n:05d}")
     full_name = factory.Sequence(lambda n: f"员工{n}")
     role = Role.ACCOUNT_MANAGER
+
+
+def logged_in(role: str, **fields: object) -> tuple[Client, User]:
+    """A member of staff with ``role`` (and ``fields``, e.g. ``language``) and a
+    test client logged in as them."""
+    user = UserFactory(role=role, **fields)
+    client = Client()
+    client.force_login(user)
+    return client, user
 
 
 class PartyFactory(factory.django.DjangoModelFactory):

@@ -21,6 +21,7 @@ from tests.telcrm.factories import (
     PaymentFactory,
     SubscriptionFactory,
     UserFactory,
+    logged_in,
     resident_id,
 )
 
@@ -62,10 +63,7 @@ QUERY_BASELINE = 21
 
 
 def staff(role: str) -> tuple[Client, User]:
-    user = cast(User, UserFactory(role=role))
-    client = Client()
-    client.force_login(user)
-    return client, user
+    return logged_in(role)
 
 
 def events_about_customers() -> QuerySet[AuditEvent]:
@@ -467,9 +465,7 @@ def test_the_value_and_risk_card_reads_in_the_users_language(
         scored_at=timezone.now(),
         **STORED_SCORE,
     )
-    user = cast(User, UserFactory(role=Role.AGENT, language=language))
-    client = Client()
-    client.force_login(user)
+    client, _ = logged_in(Role.AGENT, language=language)
 
     html = client.get("/customers/C777/").content.decode()
     card = html[

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
-from tests.telcrm.factories import CustomerFactory, UserFactory
+from tests.telcrm.factories import CustomerFactory, UserFactory, logged_in
 
 from telcrm.analytics.choices import RunState
 from telcrm.analytics.models import PipelineRun
 from telcrm.users.choices import Role
-from telcrm.users.models import User
 from telcrm.web.dashboards.queries import KpiRow, Marts, UnknownDimension
 
 JAN = dt.date(2026, 1, 1)
@@ -239,13 +238,6 @@ def test_dimension_values_and_unknown_dimensions(marts: Marts) -> None:
 # Pages --------------------------------------------------------------------------
 
 
-def logged_in(role: str) -> tuple[Client, User]:
-    user = cast(User, UserFactory(role=role))
-    client = Client()
-    client.force_login(user)
-    return client, user
-
-
 @pytest.fixture
 def run(tmp_path: Path) -> Any:
     marts_dir = write_marts(tmp_path / "marts" / "run-00001")
@@ -375,10 +367,7 @@ def test_no_run_yet_is_a_page_that_says_so() -> None:
 
 
 def in_language(language: str, role: str = Role.ADMINISTRATOR) -> Client:
-    user = cast(User, UserFactory(role=role, language=language))
-    client = Client()
-    client.force_login(user)
-    return client
+    return logged_in(role, language=language)[0]
 
 
 @pytest.mark.django_db

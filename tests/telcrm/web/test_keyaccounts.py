@@ -19,6 +19,7 @@ from tests.telcrm.factories import (
     PaymentFactory,
     SubscriptionFactory,
     UserFactory,
+    logged_in,
 )
 
 from telcrm.accounts.choices import GroupLevel, TeamRole
@@ -53,10 +54,7 @@ QUERY_BASELINE = 20
 
 
 def staff(role: str = Role.ACCOUNT_MANAGER, **fields: object) -> tuple[Client, User]:
-    user = cast(User, UserFactory(role=role, **fields))
-    client = Client()
-    client.force_login(user)
-    return client, user
+    return logged_in(role, **fields)
 
 
 def org(manager: User | None = None) -> Customer:

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import cast
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
-from tests.telcrm.factories import UserFactory
+from tests.telcrm.factories import logged_in
 
 from telcrm.users.choices import Role
-from telcrm.users.models import User
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(role: str) -> tuple[Client, User]:
-    user = cast(User, UserFactory(role=role))
-    client = Client()
-    client.force_login(user)
-    return client, user
 
 
 def test_pages_need_a_login() -> None:

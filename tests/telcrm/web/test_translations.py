@@ -6,15 +6,13 @@ import ast
 import gettext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 import pytest
 from django.test import Client
-from tests.telcrm.factories import UserFactory
+from tests.telcrm.factories import logged_in
 
 import telcrm
 from telcrm.users.choices import Role
-from telcrm.users.models import User
 
 MESSAGES = Path(telcrm.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES"
 PO_FILE = MESSAGES / "django.po"
@@ -22,10 +20,7 @@ MO_FILE = MESSAGES / "django.mo"
 
 
 def client_for(language: str, role: str = Role.AGENT) -> Client:
-    user = cast(User, UserFactory(role=role, language=language))
-    client = Client()
-    client.force_login(user)
-    return client
+    return logged_in(role, language=language)[0]
 
 
 @pytest.mark.django_db
