@@ -31,7 +31,7 @@ def run_pipeline_command(*, as_json: bool) -> None:
 
 
 def evaluate_command(truth: Path, *, as_json: bool) -> None:
-    from telcrm.analytics.services import latest_completed_run
+    from telcrm.analytics.selectors import latest_completed_run
     from telcrm_pipeline.evaluate import evaluate_run
 
     for name in ("churn.csv", "fraud.csv", "defaulters.csv"):

@@ -98,7 +98,3 @@ def pipeline_run(
         run.save()
         raise
     return PipelineRunOutcome(run, scores, flags)
-
-
-def latest_completed_run() -> PipelineRun | None:
-    return PipelineRun.objects.filter(state=RunState.COMPLETED).first()

@@ -11,7 +11,8 @@ from django.test.utils import override_settings
 
 from telcrm.analytics.choices import RunState
 from telcrm.analytics.models import CustomerScore, FraudFlag, PipelineRun
-from telcrm.analytics.services import latest_completed_run, pipeline_run
+from telcrm.analytics.selectors import latest_completed_run
+from telcrm.analytics.services import pipeline_run
 from telcrm.customers.models import Customer
 from telcrm_pipeline.evaluate import evaluate_run
 from telcrm_pipeline.synthetic import GeneratorConfig, generate_operator

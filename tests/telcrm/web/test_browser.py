@@ -37,7 +37,7 @@ from django.utils import translation
 from tests.telcrm.factories import CustomerFactory, IndividualFactory, UserFactory
 
 from telcrm.accounts.models import GroupNode
-from telcrm.analytics.services import latest_completed_run
+from telcrm.analytics.selectors import latest_completed_run
 from telcrm.audit.models import AuditEvent
 from telcrm.customers.choices import AcquisitionChannel
 from telcrm.customers.models import Customer

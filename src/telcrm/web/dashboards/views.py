@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from telcrm.analytics.models import PipelineRun
-from telcrm.analytics.services import latest_completed_run
+from telcrm.analytics.selectors import latest_completed_run
 from telcrm.users.choices import Role
 from telcrm.users.models import User
 from telcrm.web.dashboards.queries import (
