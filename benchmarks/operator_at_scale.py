@@ -156,7 +156,7 @@ def copy_seed(copies: int) -> None:
         strides = table_strides(cursor)
         print(f"  copying the seed {copies - 1} times", flush=True)
         write_number_map(cursor, copies)
-        write_individual_ids(cursor, copies, strides["parties_party"])
+        write_individual_ids(cursor, copies)
         write_group_roots(cursor, copies)
         for table in COPIED_TABLES:
             cursor.execute(copy_statement(table, strides), [copies - 1])
@@ -310,7 +310,7 @@ def write_number_map(cursor: Any, copies: int) -> None:
     copy_rows(cursor, "bench_number_map", "copy int, old text, new text", rows)
 
 
-def write_individual_ids(cursor: Any, copies: int, party_stride: int) -> None:
+def write_individual_ids(cursor: Any, copies: int) -> None:
     """Per copy, another valid resident ID for each person (order code moved on by
     10 per copy, which keeps the gender digit), encrypted, with its blind index."""
     from telcrm.core.fields import field_keyring
