@@ -14,11 +14,6 @@ class LineOfBusiness(models.TextChoices):
     VAS = "vas", _("Value-added service")
 
 
-def line_of_business_label(value: str) -> str:
-    """The line of business's name in the active language (the value if unknown)."""
-    return str(dict(LineOfBusiness.choices).get(value, value))
-
-
 class OfferingKind(models.TextChoices):
     PLAN = "plan", _("Price plan")
     BUNDLE = "bundle", _("Bundle")

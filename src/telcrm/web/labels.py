@@ -10,8 +10,6 @@ from __future__ import annotations
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from telcrm.catalog.choices import line_of_business_label
-from telcrm.customers.choices import AcquisitionChannel
 from telcrm_pipeline.habits.profiles import description_zh
 from telcrm_pipeline.segments.strategy import CUSTOMER_TYPES, SEGMENTS, Segment
 
@@ -63,15 +61,6 @@ def band_label(band: str) -> str:
 
 def dimension_label(dimension: str) -> str:
     return str(DIMENSION_LABELS.get(dimension, dimension))
-
-
-def channel_label(code: str) -> str:
-    """An acquisition channel's name (the code if unknown)."""
-    return str(dict(AcquisitionChannel.choices).get(code, code))
-
-
-def product_label(code: str) -> str:
-    return line_of_business_label(code)
 
 
 def customer_type_label(code: str) -> str:

@@ -23,6 +23,9 @@ from django.utils.translation import gettext as _
 
 from telcrm.analytics.models import PipelineRun
 from telcrm.analytics.selectors import latest_completed_run
+from telcrm.catalog.choices import LineOfBusiness
+from telcrm.core.choices import choice_label
+from telcrm.customers.choices import AcquisitionChannel
 from telcrm.users.choices import Role
 from telcrm.users.models import User
 from telcrm.web.dashboards.queries import (
@@ -38,10 +41,8 @@ from telcrm.web.dashboards.queries import (
 )
 from telcrm.web.labels import (
     band_label,
-    channel_label,
     dimension_label,
     in_user_language,
-    product_label,
     segment_of,
 )
 from telcrm.web.scope import holds_role, sees_customers, visible_among
@@ -128,9 +129,9 @@ def key_label(dimension: str, key: str | None) -> str:
         if key == UNSCORED:
             return _("Not scored")
     if dimension == "product":
-        return product_label(key)
+        return choice_label(LineOfBusiness, key)
     if dimension == "channel":
-        return channel_label(key)
+        return choice_label(AcquisitionChannel, key)
     if dimension == "month":
         return key[:7]
     return key or "—"

@@ -24,12 +24,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Prefetch, Sum
 
 from telcrm.accounts.models import GroupNode
-from telcrm.catalog.choices import (
-    LifecycleStatus,
-    OfferingKind,
-    line_of_business_label,
-)
+from telcrm.catalog.choices import LifecycleStatus, LineOfBusiness, OfferingKind
 from telcrm.catalog.models import BundleComponent, ProductOffering
+from telcrm.core.choices import choice_label
 from telcrm.inventory.choices import LIVE_STATUSES
 from telcrm.inventory.models import Subscription
 from telcrm.web.keyaccounts.selectors import subtree_customer_ids
@@ -54,7 +51,7 @@ class ProposalRow:
 
     @property
     def line_of_business_label(self) -> str:
-        return line_of_business_label(self.line_of_business)
+        return choice_label(LineOfBusiness, self.line_of_business)
 
     @property
     def saving(self) -> Decimal:

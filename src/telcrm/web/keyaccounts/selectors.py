@@ -32,7 +32,8 @@ from telcrm.analytics.choices import FlagStatus
 from telcrm.analytics.models import CustomerScore, FraudFlag
 from telcrm.billing.models import Bill
 from telcrm.billing.selectors import MONEY, bills_outstanding, end_of_day
-from telcrm.catalog.choices import line_of_business_label
+from telcrm.catalog.choices import LineOfBusiness
+from telcrm.core.choices import choice_label
 from telcrm.customers.choices import InteractionKind, InteractionOutcome
 from telcrm.customers.models import Customer, Interaction
 from telcrm.inventory.choices import LIVE_STATUSES
@@ -123,7 +124,7 @@ class ProductRow:
 
     @property
     def line_of_business_label(self) -> str:
-        return line_of_business_label(self.line_of_business)
+        return choice_label(LineOfBusiness, self.line_of_business)
 
 
 @dataclass(frozen=True)
