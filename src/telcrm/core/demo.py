@@ -145,4 +145,4 @@ def run_demo(*, customers: int, months: int, seed: int, port: int, serve: bool) 
         )
     )
     if serve:
-        serve_app(host="127.0.0.1", port=port, threads=8)
+        serve_app(host="127.0.0.1", port=port)
