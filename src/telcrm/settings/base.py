@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "telcrm.linkage",
     "telcrm.analytics",
     "telcrm.audit",
+    "telcrm.campaigns",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,7 @@ DOMAIN_APPS = (
     "linkage",
     "analytics",
     "audit",
+    "campaigns",
 )
 
 CRUD_ACTIONS = ("add", "change", "delete", "view")
@@ -46,6 +47,14 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "add:customers.donotcallentry",
         "change:parties.contactmedium",
         "add:parties.contactmedium",
+        "view:campaigns.campaign",
+        "view:campaigns.campaignmember",
+        "add:campaigns.contactattempt",
+        "change:campaigns.contactattempt",
+        "add:campaigns.contactsuppression",
+        "add:campaigns.referral",
+        "view:campaigns.retentiontask",
+        "change:campaigns.retentiontask",
     ),
     Role.OUTLET_STAFF: (
         "unmask:customers.customer",
@@ -82,6 +91,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "change:accounts.accountteammember",
         "view:analytics.customerscore",
         "view:analytics.fraudflag",
+        "view:campaigns.campaign",
+        "add:campaigns.contactsuppression",
+        "add:campaigns.referral",
+        "view:campaigns.retentiontask",
+        "change:campaigns.retentiontask",
     ),
     Role.MARKETER: (
         "view:customers.customer",
@@ -90,6 +104,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "view:catalog.*",
         "view:inventory.subscription",
         "view:analytics.customerscore",
+        "view:campaigns.*",
+        "add:campaigns.campaign",
+        "change:campaigns.campaign",
     ),
     Role.ANALYST: tuple(f"view:{app}.*" for app in DOMAIN_APPS if app != "users"),
     Role.SUPERVISOR: (
@@ -100,6 +117,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "add:customers.donotcallentry",
         "change:customers.donotcallentry",
         "change:users.team",
+        "change:campaigns.campaign",
+        "change:campaigns.retentiontask",
+        "add:campaigns.agentcapacity",
+        "change:campaigns.agentcapacity",
     ),
     Role.ADMINISTRATOR: (
         *(f"{action}:{app}.*" for app in DOMAIN_APPS for action in CRUD_ACTIONS),

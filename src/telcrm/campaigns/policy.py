@@ -1,0 +1,429 @@
+"""The contact policy's one decision point, ``may_contact``, and the reservation.
+
+``may_contact`` gathers one customer's facts and asks ``rules.decide``;
+``may_contact_many`` does the same for a whole target list with one query per kind
+of fact, so that call lists over a million customers take seconds. Both log every
+decision (``ContactDecision``) with the rule that decided and its inputs.
+
+``contact_reserve`` is the only way an attempt comes into being: under a per-customer
+lock it reloads the facts, decides again and inserts the attempt in the same
+transaction, so concurrent workers can never push a customer over a cap.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+
+from telcrm.campaigns.choices import (
+    ACTIVE_STATUSES,
+    ContactOutcome,
+    DecisionStage,
+    MemberGroup,
+    MemberState,
+)
+from telcrm.campaigns.models import (
+    CallingWindow,
+    Campaign,
+    CampaignMember,
+    ContactAttempt,
+    ContactDecision,
+    ContactSuppression,
+    FrequencyCap,
+    Holiday,
+    PolicySettings,
+    RegionTimeZone,
+)
+from telcrm.campaigns.rules import (
+    NUMBER_CHANNELS,
+    AttemptFact,
+    CampaignTerms,
+    CapRule,
+    ConsentFact,
+    CustomerFacts,
+    Decision,
+    PendingContact,
+    Period,
+    PolicyConfig,
+    decide,
+)
+from telcrm.customers.choices import (
+    ConsentPurpose,
+    InteractionKind,
+    InteractionOutcome,
+)
+from telcrm.customers.models import Consent, Customer, DoNotCallEntry, Interaction
+from telcrm.parties.choices import ContactKind
+from telcrm.parties.models import ContactMedium
+from telcrm.users.models import User
+
+# Advisory-lock namespace of contact reservations (PostgreSQL), one lock per customer.
+CONTACT_LOCK_CLASS = 72_0001
+# Customer ids per IN (...) list: under SQLite's default bound-parameter limit.
+ID_CHUNK = 900
+
+CustomerIds = QuerySet[Customer] | Collection[int]
+
+
+def policy_config_load() -> PolicyConfig:
+    """The policy's parameters as the administrators last saved them."""
+    numbers = PolicySettings.objects.filter(pk=1).first() or PolicySettings()
+    windows: dict[
+        str, dict[int | None, tuple[tuple[datetime.time, datetime.time], ...]]
+    ]
+    windows = defaultdict(dict)
+    for w in CallingWindow.objects.order_by("province", "weekday", "starts_at"):
+        by_day = windows[w.province]
+        by_day[w.weekday] = (*by_day.get(w.weekday, ()), (w.starts_at, w.ends_at))
+    holidays: dict[datetime.date, set[str]] = defaultdict(set)
+    for day, province in Holiday.objects.values_list("date", "province"):
+        holidays[day].add(province)
+    return PolicyConfig(
+        caps=tuple(
+            CapRule(cap.pk, cap.channel, cap.window, cap.max_attempts)
+            for cap in FrequencyCap.objects.filter(active=True).order_by("pk")
+        ),
+        windows=dict(windows),
+        holidays={day: frozenset(p) for day, p in holidays.items()},
+        zones=dict(RegionTimeZone.objects.values_list("province", "time_zone")),
+        default_zone=settings.TIME_ZONE,
+        refusal_cool_off=datetime.timedelta(days=numbers.refusal_cool_off_days),
+        complaint_cool_off=datetime.timedelta(days=numbers.complaint_cool_off_days),
+    )
+
+
+def campaign_terms(campaign: Campaign) -> CampaignTerms:
+    return CampaignTerms(
+        campaign_id=campaign.pk,
+        status=campaign.status,
+        channel=campaign.channel,
+        priority=campaign.priority,
+        uses_usage_data=campaign.uses_usage_data,
+        starts_on=campaign.starts_on,
+        ends_on=campaign.ends_on,
+        created_by_id=campaign.created_by_id,
+        decided_by_id=campaign.decided_by_id,
+    )
+
+
+def _id_chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), ID_CHUNK):
+        yield ids[start : start + ID_CHUNK]
+
+
+def customer_facts(
+    customer_ids: CustomerIds, at: datetime.datetime, config: PolicyConfig
+) -> dict[int, CustomerFacts]:
+    """The facts the rules read, for every customer in ``customer_ids`` at ``at``.
+
+    ``customer_ids`` is a list or a queryset; a queryset is used as a subquery, so a
+    target list of any size costs one query per kind of fact.
+    """
+    if isinstance(customer_ids, QuerySet):
+        parties = dict(customer_ids.values_list("id", "party_id"))
+        by_customer: Any = customer_ids.values("id")
+        by_party: Any = customer_ids.values("party_id")
+    else:
+        ids = list(customer_ids)
+        parties = {}
+        for chunk in _id_chunks(ids):
+            parties.update(
+                Customer.objects.filter(pk__in=chunk).values_list("id", "party_id")
+            )
+        by_customer, by_party = ids, list(parties.values())
+    facts = {cid: CustomerFacts(cid) for cid in parties}
+    _add_contacts(facts, parties, by_party, at)
+    _add_suppressions(facts, by_customer)
+    _add_consents(facts, by_customer)
+    _add_attempts(facts, by_customer, at, config)
+    _add_complaints(facts, by_customer, at, config)
+    _add_pending(facts, by_customer)
+    return facts
+
+
+def _filter_in(qs: QuerySet[Any], field: str, values: Any) -> Iterator[QuerySet[Any]]:
+    """``qs`` filtered on ``field`` in ``values``: one query for a subquery, chunks
+    for a list."""
+    if isinstance(values, QuerySet):
+        yield qs.filter(**{f"{field}__in": values})
+        return
+    for chunk in _id_chunks(list(values)):
+        yield qs.filter(**{f"{field}__in": chunk})
+
+
+def _add_contacts(
+    facts: dict[int, CustomerFacts],
+    parties: dict[int, int],
+    by_party: Any,
+    at: datetime.datetime,
+) -> None:
+    """Provinces (address first, then the phone's) and do-not-call hits."""
+    customer_of = {party: cid for cid, party in parties.items()}
+    provinces: dict[int, list[str]] = defaultdict(list)
+    phones: dict[str, list[int]] = defaultdict(list)
+    media = ContactMedium.objects.filter(
+        kind__in=[ContactKind.ADDRESS, ContactKind.PHONE]
+    ).order_by("party_id", "kind", "-is_primary", "id")
+    for qs in _filter_in(media, "party_id", by_party):
+        for party, kind, phone, province in qs.values_list(
+            "party_id", "kind", "phone", "province"
+        ):
+            cid = customer_of[party]
+            if province and province not in provinces[cid]:
+                provinces[cid].append(province)
+            if kind == ContactKind.PHONE:
+                phones[phone].append(cid)
+    for cid, found in provinces.items():
+        facts[cid].provinces = tuple(found)
+    if not phones:
+        return
+    entries = DoNotCallEntry.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=at), added_at__lte=at
+    )
+    # The list is small next to the customers: scan it, match in memory.
+    for entry_id, phone, added, expires in entries.values_list(
+        "id", "phone", "added_at", "expires_at"
+    ):
+        for cid in phones.get(phone, ()):
+            facts[cid].dnc_entries.append(Period(entry_id, added, expires))
+
+
+def _add_suppressions(facts: dict[int, CustomerFacts], by_customer: Any) -> None:
+    rows = ContactSuppression.objects.all()
+    for qs in _filter_in(rows, "customer_id", by_customer):
+        for sid, cid, since, lifted in qs.values_list(
+            "id", "customer_id", "since", "lifted_at"
+        ):
+            facts[cid].suppressions.append(Period(sid, since, lifted))
+
+
+def _add_consents(facts: dict[int, CustomerFacts], by_customer: Any) -> None:
+    rows = Consent.objects.filter(
+        purpose__in=[ConsentPurpose.MARKETING, ConsentPurpose.PROFILING]
+    )
+    for qs in _filter_in(rows, "customer_id", by_customer):
+        for consent_id, cid, purpose, channel, granted, withdrawn in qs.values_list(
+            "id", "customer_id", "purpose", "channel", "granted_at", "withdrawn_at"
+        ):
+            facts[cid].consents.append(
+                ConsentFact(consent_id, purpose, channel, granted, withdrawn)
+            )
+
+
+def _add_attempts(
+    facts: dict[int, CustomerFacts],
+    by_customer: Any,
+    at: datetime.datetime,
+    config: PolicyConfig,
+) -> None:
+    rows = ContactAttempt.objects.filter(
+        at__gt=at - config.longest_lookback, at__lte=at
+    )
+    for qs in _filter_in(rows, "customer_id", by_customer):
+        for cid, when, channel, campaign_id, outcome in qs.values_list(
+            "customer_id", "at", "channel", "campaign_id", "outcome"
+        ):
+            facts[cid].attempts.append(AttemptFact(when, channel, campaign_id, outcome))
+
+
+def _add_complaints(
+    facts: dict[int, CustomerFacts],
+    by_customer: Any,
+    at: datetime.datetime,
+    config: PolicyConfig,
+) -> None:
+    """Complaints still open, or closed recently enough to hold a cool-off."""
+    rows = Interaction.objects.filter(kind=InteractionKind.COMPLAINT).filter(
+        Q(outcome=InteractionOutcome.OPEN)
+        | Q(ended_at__gt=at - config.complaint_cool_off)
+    )
+    for qs in _filter_in(rows, "customer_id", by_customer):
+        for iid, cid, start, end, outcome in qs.values_list(
+            "id", "customer_id", "occurred_at", "ended_at", "outcome"
+        ):
+            still_open = outcome == InteractionOutcome.OPEN
+            facts[cid].complaints.append(
+                Period(iid, start, None if still_open else end)
+            )
+
+
+def _add_pending(facts: dict[int, CustomerFacts], by_customer: Any) -> None:
+    """Contacts queued on active campaigns' call lists (rule 10)."""
+    rows = CampaignMember.objects.filter(
+        state=MemberState.QUEUED,
+        campaign__status__in=ACTIVE_STATUSES,
+    ).exclude(group=MemberGroup.CONTROL)
+    for qs in _filter_in(rows, "customer_id", by_customer):
+        for cid, campaign_id, priority, channel in qs.values_list(
+            "customer_id", "campaign_id", "campaign__priority", "campaign__channel"
+        ):
+            facts[cid].pending.append(PendingContact((-priority, campaign_id), channel))
+
+
+def decision_row(
+    customer_id: int,
+    campaign: CampaignTerms,
+    channel: str,
+    at: datetime.datetime,
+    stage: str,
+    decision: Decision,
+) -> ContactDecision:
+    return ContactDecision(
+        customer_id=customer_id,
+        campaign_id=campaign.campaign_id,
+        channel=channel,
+        at=at,
+        stage=stage,
+        allowed=decision.allowed,
+        rule=decision.rule,
+        detail=decision.detail,
+    )
+
+
+def may_contact(
+    customer: Customer | int,
+    campaign: Campaign,
+    channel: str,
+    at: datetime.datetime,
+    *,
+    stage: str = DecisionStage.CONTACT,
+    config: PolicyConfig | None = None,
+) -> ContactDecision:
+    """Decide whether ``campaign`` may contact ``customer`` over ``channel`` at
+    ``at``; the decision is logged and returned (``.allowed``, ``.rule``)."""
+    customer_id = customer if isinstance(customer, int) else customer.pk
+    config = config or policy_config_load()
+    facts = customer_facts([customer_id], at, config)[customer_id]
+    terms = campaign_terms(campaign)
+    decision = decide(facts, terms, channel, at, config, stage)
+    row = decision_row(customer_id, terms, channel, at, stage, decision)
+    row.save()
+    return row
+
+
+def may_contact_many(
+    customer_ids: CustomerIds,
+    campaign: Campaign,
+    channel: str,
+    at: datetime.datetime,
+    *,
+    stage: str = DecisionStage.LIST_BUILD,
+    config: PolicyConfig | None = None,
+    extra_pending: dict[int, list[PendingContact]] | None = None,
+) -> dict[int, Decision]:
+    """``may_contact`` for many customers at once, with the same rules and log.
+
+    ``extra_pending`` adds contacts queued by a list build still in progress, so
+    campaigns built in one run see the higher-ranked ones built before them.
+    """
+    config = config or policy_config_load()
+    facts = customer_facts(customer_ids, at, config)
+    terms = campaign_terms(campaign)
+    decisions: dict[int, Decision] = {}
+    rows = []
+    for cid, customer_facts_ in facts.items():
+        if extra_pending and cid in extra_pending:
+            customer_facts_.pending.extend(extra_pending[cid])
+        decision = decide(customer_facts_, terms, channel, at, config, stage)
+        decisions[cid] = decision
+        rows.append(decision_row(cid, terms, channel, at, stage, decision))
+    ContactDecision.objects.bulk_create(rows, batch_size=2000)
+    return decisions
+
+
+@contextmanager
+def customer_contact_lock(customer_id: int) -> Iterator[None]:
+    """A transaction holding the customer's contact lock until it ends.
+
+    PostgreSQL: a transaction-scoped advisory lock on the customer. SQLite: the
+    database's write lock, which ``BEGIN IMMEDIATE`` (settings ``transaction_mode``)
+    takes when the transaction starts; ``select_for_update`` is a no-op there and is
+    never relied on.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)",
+                    [CONTACT_LOCK_CLASS, customer_id % 2**31],
+                )
+        elif connection.vendor == "sqlite":
+            mode = connection.settings_dict.get("OPTIONS", {}).get("transaction_mode")
+            if mode != "IMMEDIATE":
+                raise ImproperlyConfigured(
+                    "Contact reservations need SQLite's transaction_mode IMMEDIATE."
+                )
+        yield
+
+
+def contact_reserve(
+    *,
+    customer: Customer | int,
+    campaign: Campaign,
+    channel: str,
+    at: datetime.datetime,
+    agent: User | None = None,
+    member: CampaignMember | None = None,
+    outcome: str = ContactOutcome.RESERVED,
+    config: PolicyConfig | None = None,
+) -> tuple[ContactDecision, ContactAttempt | None]:
+    """Decide and, when allowed, record the attempt, atomically per customer.
+
+    The attempt exists before anyone dials; a failed dial keeps it (the caps count
+    attempts). Returns the logged decision and the attempt (None when denied).
+    """
+    customer_id = customer if isinstance(customer, int) else customer.pk
+    config = config or policy_config_load()
+    with customer_contact_lock(customer_id):
+        decision = may_contact(customer_id, campaign, channel, at, config=config)
+        if not decision.allowed:
+            return decision, None
+        attempt = ContactAttempt.objects.create(
+            customer_id=customer_id,
+            campaign=campaign,
+            member=member,
+            channel=channel,
+            at=at,
+            agent=agent,
+            outcome=outcome,
+            outcome_at=None if outcome == ContactOutcome.RESERVED else at,
+            decision=decision,
+        )
+    return decision, attempt
+
+
+def decision_replay(decision: ContactDecision) -> Decision:
+    """Re-decide a logged decision from the records as they stand (CP-T6): an
+    allowed contact's consent, list and window checks give the same answer."""
+    config = policy_config_load()
+    facts = customer_facts([decision.customer_id], decision.at, config)
+    facts_of = facts[decision.customer_id]
+    # The attempt this decision created is not part of what it was decided on.
+    facts_of.attempts = [
+        a
+        for a in facts_of.attempts
+        if not (a.at == decision.at and a.campaign_id == decision.campaign_id)
+    ]
+    facts_of.pending = []
+    terms = campaign_terms(decision.campaign)
+    return decide(
+        facts_of, terms, decision.channel, decision.at, config, decision.stage
+    )
+
+
+__all__ = [
+    "NUMBER_CHANNELS",
+    "contact_reserve",
+    "customer_facts",
+    "may_contact",
+    "may_contact_many",
+    "policy_config_load",
+]
