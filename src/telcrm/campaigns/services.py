@@ -287,6 +287,8 @@ def call_start(
     the attempt is reserved in the same transaction (rule 9)."""
     if member.group == MemberGroup.CONTROL:
         raise ValidationError(_("Control-group customers are never contacted."))
+    if member.state != MemberState.QUEUED:
+        raise ValidationError(_("This customer is not on a call list."))
     moment = at or timezone.now()
     decision, attempt = contact_reserve(
         customer=member.customer_id,
@@ -298,7 +300,10 @@ def call_start(
     )
     if attempt is None:
         CampaignMember.objects.filter(pk=member.pk).update(
-            state=MemberState.PENDING, last_denied_rule=decision.rule
+            state=MemberState.PENDING,
+            assigned_agent=None,
+            call_day=None,
+            last_denied_rule=decision.rule,
         )
     else:
         CampaignMember.objects.filter(pk=member.pk).update(
