@@ -120,6 +120,14 @@ class TriggerKind(models.TextChoices):
     BILL_SHOCK = "bill_shock", _("Bill shock")
 
 
+class TaskQueue(models.TextChoices):
+    """Who works a retention task: the key account's manager, or the retention team
+    (unassigned until an agent takes it)."""
+
+    ACCOUNT_MANAGER = "account_manager", _("Account manager")
+    RETENTION_TEAM = "retention_team", _("Retention team")
+
+
 class TaskStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
