@@ -302,7 +302,8 @@ def bill_shock_firings(
     n = thresholds.bill_baseline_bills
     bills = bills.filter(live_customer("billing_account__customer__"))
     firings = []
-    for period in sorted(set(bills.values_list("period", flat=True))):
+    periods = bills.order_by().values_list("period", flat=True).distinct()
+    for period in sorted(periods):
         earlier = (
             Bill.objects.filter(
                 billing_account=OuterRef("billing_account"),

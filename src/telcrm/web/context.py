@@ -10,6 +10,7 @@ from telcrm.users.models import User
 from telcrm.web.auditlog.views import reads_audit_log
 from telcrm.web.dashboards.views import sees_dashboards
 from telcrm.web.keyaccounts.views import sees_workbench
+from telcrm.web.retention.selectors import sees_retention_tasks
 from telcrm.web.scope import sees_customers
 
 
@@ -25,5 +26,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "dashboards": sees_dashboards(user),
             "audit": reads_audit_log(user),
             "workbench": sees_workbench(user),
+            "retention": sees_retention_tasks(user),
         }
     }

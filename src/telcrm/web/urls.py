@@ -7,6 +7,7 @@ from telcrm.web.auditlog.urls import urlpatterns as auditlog_urls
 from telcrm.web.customer360.urls import urlpatterns as customer360_urls
 from telcrm.web.dashboards.urls import urlpatterns as dashboards_urls
 from telcrm.web.keyaccounts.urls import urlpatterns as keyaccounts_urls
+from telcrm.web.retention.urls import urlpatterns as retention_urls
 
 app_name = "web"
 
@@ -18,4 +19,5 @@ urlpatterns = [
     *dashboards_urls,
     *auditlog_urls,
     *keyaccounts_urls,
+    *retention_urls,
 ]

@@ -26,6 +26,8 @@ from tests.telcrm.factories import (
 
 from telcrm.accounts.models import GroupNode
 from telcrm.accounts.services import group_root_create
+from telcrm.campaigns.choices import TriggerKind
+from telcrm.campaigns.tasks import retention_task_raise
 from telcrm.customers.models import Customer
 from telcrm.parties.choices import ContactKind
 from telcrm.parties.models import ContactMedium, Individual
@@ -48,6 +50,9 @@ DASHBOARD_ROLES = frozenset(
 )  # fmt: skip
 KEY_ACCOUNT_ROLES = frozenset(
     {Role.ACCOUNT_MANAGER, Role.SUPERVISOR, Role.ADMINISTRATOR}
+)
+RETENTION_ROLES = frozenset(
+    {Role.AGENT, Role.ACCOUNT_MANAGER, Role.SUPERVISOR, Role.ADMINISTRATOR}
 )
 # Roles limited to their own customers: the other world's objects are a 404.
 SCOPED_ROLES = frozenset({Role.ACCOUNT_MANAGER, Role.SUPERVISOR})
@@ -79,6 +84,11 @@ ACCESS: dict[str, Access] = {
     "group_visit": Access(KEY_ACCOUNT_ROLES, method="post", target="group"),
     "group_proposal": Access(KEY_ACCOUNT_ROLES, target="group"),
     "workbench": Access(frozenset({Role.ACCOUNT_MANAGER, Role.SUPERVISOR})),
+    "retention_tasks": Access(RETENTION_ROLES),
+    "retention_task_take": Access(
+        frozenset({Role.AGENT}), method="post", target="task"
+    ),
+    "retention_task_close": Access(RETENTION_ROLES, method="post", target="task"),
 }
 # Query strings a route needs to answer with its page rather than a 400.
 QUERIES = {"dashboard_values": "?dimension=province", "search": "?q=1391"}
@@ -127,10 +137,23 @@ def other_world() -> OtherWorld:
     )
 
 
+def other_task(world: OtherWorld) -> int:
+    """The other world's customer's retention task: its account manager's."""
+    task, _ = retention_task_raise(
+        customer=world.customer,
+        trigger=TriggerKind.PORT_OUT_QUERY,
+        at=world.customer.created,
+    )
+    return task.pk
+
+
 def url_of(name: str, pattern: URLPattern, world: OtherWorld) -> str:
     """The route's URL with every parameter pointing into the other world."""
     kwargs = {}
     for kwarg in pattern.pattern.converters:
+        if kwarg == "task_id":
+            kwargs[kwarg] = other_task(world)
+            continue
         kwargs[kwarg] = {
             "customer_number": world.customer.customer_number,
             "node_number": world.group.node_number,
