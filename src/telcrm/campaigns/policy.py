@@ -224,8 +224,9 @@ def _add_attempts(
     at: datetime.datetime,
     config: PolicyConfig,
 ) -> None:
+    # Attempts after ``at`` too: a new one must fit every window it falls in.
     rows = ContactAttempt.objects.filter(
-        at__gt=at - config.longest_lookback, at__lte=at
+        at__gt=at - config.longest_lookback, at__lt=at + config.longest_lookback
     )
     for qs in _filter_in(rows, "customer_id", by_customer):
         for cid, when, channel, campaign_id, outcome in qs.values_list(

@@ -380,6 +380,25 @@ def attempts_in_window(
     return sum(1 for a in attempts if cap.applies_to(a.channel) and since < a.at <= at)
 
 
+def busiest_window(
+    attempts: Sequence[AttemptFact], cap: CapRule, at: datetime.datetime
+) -> int:
+    """The most attempts ``cap`` counts in any rolling window an attempt at ``at``
+    would fall in: the one ending at ``at`` and those ending at a later attempt less
+    than a window after it.
+
+    Later attempts exist when workers' clocks disagree: a worker that read the clock
+    first can reach the customer's lock last, after an attempt stamped later than its
+    own ``at``; counting only ``(at - window, at]`` would let both through.
+    """
+    used = attempts_in_window(attempts, cap, at)
+    until = at + cap.window
+    for later in attempts:
+        if at < later.at < until and cap.applies_to(later.channel):
+            used = max(used, attempts_in_window(attempts, cap, later.at))
+    return used
+
+
 def _caps_and_priority(
     facts: CustomerFacts,
     campaign: CampaignTerms,
@@ -391,7 +410,7 @@ def _caps_and_priority(
     for cap in config.caps:
         if not cap.applies_to(channel):
             continue
-        used = attempts_in_window(facts.attempts, cap, at)
+        used = busiest_window(facts.attempts, cap, at)
         if used >= cap.max_attempts:
             return _deny(PolicyRule.FREQUENCY_CAP, cap_id=cap.cap_id, count=used)
         ahead = sum(

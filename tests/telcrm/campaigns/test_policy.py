@@ -260,3 +260,42 @@ def test_an_allowed_contact_replays_to_the_same_decision() -> None:
     replayed = decision_replay(decision)
     assert (replayed.allowed, replayed.rule) == (True, PolicyRule.ALLOWED)
     assert replayed.detail == decision.detail
+
+
+def test_rule_8_a_reservation_stamped_before_a_recorded_attempt_counts_it() -> None:
+    """A worker that read the clock first may reach the customer's lock last: the
+    attempt already recorded, an hour later than its own moment, fills the day's
+    window all the same."""
+    first, second = running_campaign(), running_campaign()
+    customer = reachable_customer()
+    assert contact_reserve(
+        customer=customer, campaign=first, channel=CALL, at=MONDAY_10 + HOUR
+    )[1]
+    decision, attempt = contact_reserve(
+        customer=customer, campaign=second, channel=CALL, at=MONDAY_10
+    )
+    assert (decision.rule, decision.detail["count"], attempt) == (
+        PolicyRule.FREQUENCY_CAP,
+        1,
+        None,
+    )
+
+
+def test_rule_8_an_attempt_must_fit_every_window_it_falls_in() -> None:
+    """Calls on days 10 and 20 fill the 30-day window ending on day 20, which holds
+    day 0 too; the window ending on day 0 alone would have room."""
+    customer = reachable_customer()
+    campaign = running_campaign()
+    for day in (10, 20):
+        assert contact_reserve(
+            customer=customer, campaign=campaign, channel=CALL, at=MONDAY_10 + day * DAY
+        )[1]
+    decision, attempt = contact_reserve(
+        customer=customer, campaign=campaign, channel=CALL, at=MONDAY_10
+    )
+    assert (decision.rule, decision.detail["count"], attempt) == (
+        PolicyRule.FREQUENCY_CAP,
+        2,
+        None,
+    )
+    assert ContactAttempt.objects.filter(customer=customer).count() == 2
