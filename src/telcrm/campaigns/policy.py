@@ -12,8 +12,9 @@ transaction, so concurrent workers can never push a customer over a cap.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,6 +26,7 @@ from django.db.models import Q, QuerySet
 
 from telcrm.campaigns.choices import (
     ACTIVE_STATUSES,
+    CampaignStatus,
     ContactOutcome,
     DecisionStage,
     MemberGroup,
@@ -54,6 +56,7 @@ from telcrm.campaigns.rules import (
     Period,
     PolicyConfig,
     decide,
+    local_date,
 )
 from telcrm.customers.choices import (
     ConsentPurpose,
@@ -340,6 +343,42 @@ def may_contact_many(
     return decisions
 
 
+def policy_preview(
+    customer_ids: CustomerIds,
+    campaign: Campaign,
+    channel: str,
+    at: datetime.datetime,
+    *,
+    config: PolicyConfig | None = None,
+) -> Counter[str]:
+    """How the policy would decide on ``customer_ids`` if ``campaign`` were running
+    at ``at``: the count of customers per deciding rule (``allowed`` included).
+
+    What an approver weighs (the load a campaign puts on consents, suppressions,
+    cool-offs and caps) before it runs: the campaign's terms are treated as active
+    (running, approved, its dates covering ``at``), every other rule as it stands,
+    checked as at a call-list build. Nothing is logged: this is not a decision.
+    """
+    config = config or policy_config_load()
+    terms = campaign_terms(campaign)
+    day = local_date(at, config.default_zone)
+    as_running = dataclasses.replace(
+        terms,
+        status=CampaignStatus.RUNNING,
+        # Any approver other than the creator: ids are positive, so 0 is nobody.
+        decided_by_id=terms.decided_by_id or 0,
+        starts_on=min(terms.starts_on, day),
+        ends_on=max(terms.ends_on, day),
+    )
+    counts: Counter[str] = Counter()
+    for facts in customer_facts(customer_ids, at, config).values():
+        decision = decide(
+            facts, as_running, channel, at, config, DecisionStage.LIST_BUILD
+        )
+        counts[decision.rule] += 1
+    return counts
+
+
 @contextmanager
 def customer_contact_lock(customer_id: int) -> Iterator[None]:
     """A transaction holding the customer's contact lock until it ends.
@@ -427,4 +466,5 @@ __all__ = [
     "may_contact",
     "may_contact_many",
     "policy_config_load",
+    "policy_preview",
 ]

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -33,6 +34,7 @@ from telcrm.campaigns.models import (
     ContactAttempt,
     ContactDecision,
     ContactSuppression,
+    Referral,
 )
 from telcrm.campaigns.policy import contact_reserve
 from telcrm.campaigns.targeting import (
@@ -51,6 +53,10 @@ from telcrm.customers.choices import (
 )
 from telcrm.customers.models import Customer, Interaction
 from telcrm.customers.services import consent_record, consent_withdraw
+from telcrm.inventory.models import Subscription
+from telcrm.lib.phones import InvalidPhoneNumber, phone_national, phone_normalize
+from telcrm.parties.choices import ContactKind
+from telcrm.parties.models import ContactMedium
 from telcrm.users.models import User
 
 
@@ -107,6 +113,57 @@ def campaign_create(
     campaign.save()
     campaign.code = f"CMP{campaign.pk:06d}"
     campaign.save(update_fields=["code"])
+    return campaign
+
+
+# What the creator may change while the campaign is a draft or was rejected.
+EDITABLE_FIELDS = frozenset(
+    {
+        "name",
+        "project",
+        "goal",
+        "channel",
+        "offer",
+        "script",
+        "target_rule",
+        "expected_acceptance_rate",
+        "expected_revenue_per_acceptance",
+        "priority",
+        "budget",
+        "cost_per_attempt",
+        "cost_per_acceptance",
+        "starts_on",
+        "ends_on",
+        "control_fraction",
+        "pilot_size",
+        "max_attempts_per_customer",
+    }
+)
+
+
+@transaction.atomic
+def campaign_update(
+    *, campaign: Campaign, by: User, changes: dict[str, Any]
+) -> Campaign:
+    """Edit a draft or rejected campaign (its creator only; ``changes`` maps
+    ``EDITABLE_FIELDS`` to new values). The target rule is cleaned as at creation."""
+    campaign = _locked(campaign)
+    _require_status(campaign, CampaignStatus.DRAFT, CampaignStatus.REJECTED)
+    if by.pk != campaign.created_by_id:
+        raise PermissionDenied(_("Only the campaign's creator edits it."))
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError(
+            _("These fields cannot be edited: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
+    for name, value in changes.items():
+        setattr(campaign, name, value)
+    if "target_rule" in changes:
+        campaign.target_rule = target_rule_clean(changes["target_rule"])
+        campaign.uses_usage_data = rule_uses_usage_data(campaign.target_rule)
+    campaign.full_clean()
+    campaign.save()
     return campaign
 
 
@@ -478,3 +535,55 @@ def marketing_consent_grant(
         lifted_at__isnull=True,
         since__lte=moment,
     ).update(lifted_at=moment)
+
+
+def referral_credit() -> Decimal:
+    """The credit a referring customer earns (setting ``TELCRM_REFERRAL_CREDIT``,
+    in yuan; 20 by default)."""
+    return Decimal(str(getattr(settings, "TELCRM_REFERRAL_CREDIT", "20.00")))
+
+
+@transaction.atomic
+def referral_record(
+    *,
+    referrer: Customer,
+    referred_phone: str,
+    campaign: Campaign | None = None,
+    by: User | None = None,
+    at: datetime.datetime | None = None,
+) -> Referral:
+    """A customer names someone who may become a customer (a phone number).
+
+    One credit per number: a number already referred, or already a customer's,
+    earns nothing. The credit is granted at once (``credited_at``); an operator that
+    credits only when the referred number signs up would set it then.
+    """
+    try:
+        phone = phone_normalize(referred_phone)
+    except InvalidPhoneNumber:
+        raise ValidationError(
+            _("%(phone)s is not a phone number.") % {"phone": referred_phone}
+        ) from None
+    if ContactMedium.objects.filter(
+        party_id=referrer.party_id, kind=ContactKind.PHONE, phone=phone
+    ).exists():
+        raise ValidationError(_("Customers cannot refer themselves."))
+    if (
+        ContactMedium.objects.filter(kind=ContactKind.PHONE, phone=phone).exists()
+        or Subscription.objects.filter(service_number=phone_national(phone)).exists()
+    ):
+        raise ValidationError(
+            _("This number already belongs to a customer: no referral credit.")
+        )
+    if Referral.objects.filter(referred_phone=phone).exists():
+        raise ValidationError(_("This number was already referred."))
+    moment = at or timezone.now()
+    return Referral.objects.create(
+        referrer=referrer,
+        referred_phone=phone,
+        campaign=campaign,
+        recorded_at=moment,
+        recorded_by=by,
+        credit=referral_credit(),
+        credited_at=moment,
+    )

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from telcrm.users.models import User
 from telcrm.web.auditlog.views import reads_audit_log
+from telcrm.web.campaigns.selectors import makes_calls, reads_campaigns
 from telcrm.web.dashboards.views import sees_dashboards
 from telcrm.web.keyaccounts.views import sees_workbench
 from telcrm.web.retention.selectors import sees_retention_tasks
@@ -27,5 +28,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "audit": reads_audit_log(user),
             "workbench": sees_workbench(user),
             "retention": sees_retention_tasks(user),
+            "campaigns": reads_campaigns(user),
+            "calls": makes_calls(user),
         }
     }

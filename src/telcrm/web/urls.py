@@ -4,6 +4,7 @@ from django.urls import path
 
 from telcrm.web import views
 from telcrm.web.auditlog.urls import urlpatterns as auditlog_urls
+from telcrm.web.campaigns.urls import urlpatterns as campaigns_urls
 from telcrm.web.customer360.urls import urlpatterns as customer360_urls
 from telcrm.web.dashboards.urls import urlpatterns as dashboards_urls
 from telcrm.web.keyaccounts.urls import urlpatterns as keyaccounts_urls
@@ -20,4 +21,5 @@ urlpatterns = [
     *auditlog_urls,
     *keyaccounts_urls,
     *retention_urls,
+    *campaigns_urls,
 ]

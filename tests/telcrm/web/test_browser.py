@@ -71,20 +71,23 @@ pytestmark = [
 
 # What each role's navigation bar links to (docs/web.md, the role table).
 NAVIGATION = {
-    Role.AGENT: {"/customers/"},
+    Role.AGENT: {"/customers/", "/retention/tasks/", "/calls/"},
     Role.OUTLET_STAFF: {"/customers/"},
     Role.ACCOUNT_MANAGER: {
-        "/workbench/", "/customers/", "/dashboards/", "/dashboards/matrix/"
+        "/workbench/", "/customers/", "/dashboards/", "/dashboards/matrix/",
+        "/retention/tasks/",
     },
     Role.SUPERVISOR: {
-        "/workbench/", "/customers/", "/dashboards/", "/dashboards/matrix/"
+        "/workbench/", "/customers/", "/dashboards/", "/dashboards/matrix/",
+        "/retention/tasks/", "/campaigns/",
     },
-    Role.MARKETER: {"/dashboards/", "/dashboards/matrix/"},
-    Role.ANALYST: {"/dashboards/", "/dashboards/matrix/"},
+    Role.MARKETER: {"/dashboards/", "/dashboards/matrix/", "/campaigns/"},
+    Role.ANALYST: {"/dashboards/", "/dashboards/matrix/", "/campaigns/"},
     Role.ADMINISTRATOR: {
-        "/customers/", "/dashboards/", "/dashboards/matrix/", "/audit/"
+        "/customers/", "/dashboards/", "/dashboards/matrix/", "/audit/",
+        "/retention/tasks/", "/campaigns/",
     },
-    Role.AUDITOR: {"/dashboards/", "/dashboards/matrix/", "/audit/"},
+    Role.AUDITOR: {"/dashboards/", "/dashboards/matrix/", "/audit/", "/campaigns/"},
 }  # fmt: skip
 
 # Pixels of a chart's canvas that must be painted for it to count as drawn: axes,
@@ -292,6 +295,69 @@ def test_a_marketer_opens_the_dashboards_before_any_run(
     assert page.locator(".chart").count() == 0
     assert marketer.open("/dashboards/matrix/").locator("#no-run").count() == 1
     marketer.close()
+
+
+# --- Campaigns: the live count and the call console ------------------------------
+
+
+def test_a_marketer_sees_the_live_count_while_defining_a_campaign(
+    browser: Any, live_server: Any
+) -> None:
+    from tests.telcrm.campaigns.helpers import reachable_customer
+
+    for province in ("浙江省", "浙江省", "浙江省", "江苏省"):
+        reachable_customer(province=province)
+    marketer = Session(browser, live_server.url, member(Role.MARKETER, language="en"))
+
+    page = marketer.open("/campaigns/new/")
+    page.wait_for_selector('#live-count [data-figure="target"]')
+    assert page.inner_text('#live-count [data-figure="target"]') == "4"
+    page.fill("input[name=provinces]", "浙江省")
+    page.fill("input[name=control_fraction]", "0.4")
+    page.locator("input[name=control_fraction]").dispatch_event("change")
+    # round(3 x 0.4) = 1 held out (each change re-counts; wait for the last one).
+    page.wait_for_function(
+        """() => document.querySelector('#live-count [data-figure="control"]')
+                 .textContent === '1'"""
+    )
+    assert page.inner_text('#live-count [data-figure="target"]') == "3"
+    assert page.inner_text('#live-count [data-figure="treated"]') == "2"
+    marketer.close()
+
+
+def test_an_agent_starts_a_call_and_records_its_outcome(
+    browser: Any, live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.utils import timezone
+    from tests.telcrm.campaigns.helpers import (
+        MONDAY_10,
+        reachable_customer,
+        running_campaign,
+    )
+
+    from telcrm.campaigns.choices import MemberGroup, MemberState
+    from telcrm.campaigns.models import CallingWindow, CampaignMember
+
+    # Monday 10:00 in Shanghai: inside the calling hours whenever the test runs.
+    # (A transactional test starts without the migration's default windows.)
+    monkeypatch.setattr(timezone, "now", lambda: MONDAY_10)
+    CallingWindow.objects.create(starts_at=dt.time(9), ends_at=dt.time(12))
+    user = member(Role.AGENT, language="en")
+    customer = reachable_customer()
+    CampaignMember.objects.create(
+        campaign=running_campaign(), customer=customer, group=MemberGroup.TREATMENT,
+        state=MemberState.QUEUED, assigned_agent=user, call_day=MONDAY_10.date(),
+    )  # fmt: skip
+    agent = Session(browser, live_server.url, user)
+
+    page = agent.open("/calls/")
+    assert customer.customer_number in page.inner_text("#customer header")
+    page.click("#start-call")
+    page.wait_for_selector("#outcome")
+    page.click("#outcome button[value=accepted]")
+    page.wait_for_selector("text=No call waiting")
+    assert f"{customer.customer_number}: Accepted recorded." in page.inner_text("main")
+    agent.close()
 
 
 # --- A generated operator with a pipeline run ---------------------------------------

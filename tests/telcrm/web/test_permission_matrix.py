@@ -17,6 +17,7 @@ from typing import cast
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from tests.telcrm.campaigns.helpers import MONDAY_10, running_campaign
 from tests.telcrm.factories import (
     CustomerFactory,
     IndividualFactory,
@@ -26,7 +27,19 @@ from tests.telcrm.factories import (
 
 from telcrm.accounts.models import GroupNode
 from telcrm.accounts.services import group_root_create
-from telcrm.campaigns.choices import TriggerKind
+from telcrm.campaigns.choices import (
+    DecisionStage,
+    MemberGroup,
+    MemberState,
+    PolicyRule,
+    TriggerKind,
+)
+from telcrm.campaigns.models import (
+    Campaign,
+    CampaignMember,
+    ContactAttempt,
+    ContactDecision,
+)
 from telcrm.campaigns.tasks import retention_task_raise
 from telcrm.customers.models import Customer
 from telcrm.parties.choices import ContactKind
@@ -51,6 +64,10 @@ DASHBOARD_ROLES = frozenset(
 KEY_ACCOUNT_ROLES = frozenset(
     {Role.ACCOUNT_MANAGER, Role.SUPERVISOR, Role.ADMINISTRATOR}
 )
+CAMPAIGN_READERS = frozenset(
+    {Role.MARKETER, Role.SUPERVISOR, Role.ANALYST, Role.AUDITOR, Role.ADMINISTRATOR}
+)
+CAMPAIGN_RUNNERS = frozenset({Role.MARKETER, Role.SUPERVISOR})
 RETENTION_ROLES = frozenset(
     {Role.AGENT, Role.ACCOUNT_MANAGER, Role.SUPERVISOR, Role.ADMINISTRATOR}
 )
@@ -65,7 +82,8 @@ class Access:
 
     roles: frozenset[str]
     method: str = "get"
-    # The object the route's ``<kwarg>`` names: "customer" or "group".
+    # The object the route's ``<kwarg>`` names: "customer", "group", or another
+    # agent's campaign "member" or contact "attempt".
     target: str | None = None
 
 
@@ -89,6 +107,24 @@ ACCESS: dict[str, Access] = {
         frozenset({Role.AGENT}), method="post", target="task"
     ),
     "retention_task_close": Access(RETENTION_ROLES, method="post", target="task"),
+    "campaigns": Access(CAMPAIGN_READERS),
+    "campaign_new": Access(frozenset({Role.MARKETER})),
+    "campaign_count": Access(frozenset({Role.MARKETER})),
+    "call_lists": Access(frozenset({Role.SUPERVISOR}), method="post"),
+    "campaign": Access(CAMPAIGN_READERS),
+    "campaign_edit": Access(frozenset({Role.MARKETER})),
+    "campaign_submit": Access(frozenset({Role.MARKETER}), method="post"),
+    "campaign_approve": Access(frozenset({Role.SUPERVISOR}), method="post"),
+    "campaign_reject": Access(frozenset({Role.SUPERVISOR}), method="post"),
+    "campaign_pilot": Access(CAMPAIGN_RUNNERS, method="post"),
+    "campaign_full_run": Access(CAMPAIGN_RUNNERS, method="post"),
+    "campaign_complete": Access(CAMPAIGN_RUNNERS, method="post"),
+    "campaign_cancel": Access(CAMPAIGN_RUNNERS, method="post"),
+    "calls": Access(frozenset({Role.AGENT})),
+    # Another agent's call: a 404 for every agent but that one.
+    "call_start": Access(frozenset({Role.AGENT}), method="post", target="member"),
+    "call_outcome": Access(frozenset({Role.AGENT}), method="post", target="attempt"),
+    "call_referral": Access(frozenset({Role.AGENT}), method="post", target="attempt"),
 }
 # Query strings a route needs to answer with its page rather than a 400.
 QUERIES = {"dashboard_values": "?dimension=province", "search": "?q=1391"}
@@ -114,10 +150,14 @@ def test_every_page_is_in_the_matrix() -> None:
 
 @dataclass(frozen=True)
 class OtherWorld:
-    """A customer and a group managed by an account manager nobody else reports to."""
+    """A customer and a group managed by an account manager nobody else reports to,
+    and the customer on another agent's call list of a running campaign."""
 
     customer: Customer
     group: GroupNode
+    campaign: Campaign
+    member: CampaignMember
+    attempt: ContactAttempt
 
 
 @pytest.fixture
@@ -132,8 +172,27 @@ def other_world() -> OtherWorld:
         Customer, CustomerFactory(party=person.party, account_manager=manager)
     )
     group_customer = cast(Customer, CustomerFactory(account_manager=manager))
+    campaign = running_campaign()
+    agent = UserFactory(role=Role.AGENT)
+    member = CampaignMember.objects.create(
+        campaign=campaign, customer=customer, group=MemberGroup.TREATMENT,
+        state=MemberState.QUEUED, assigned_agent=agent, call_day=MONDAY_10.date(),
+    )  # fmt: skip
+    decision = ContactDecision.objects.create(
+        customer=customer, campaign=campaign, channel=campaign.channel,
+        at=MONDAY_10, stage=DecisionStage.CONTACT, allowed=True,
+        rule=PolicyRule.ALLOWED,
+    )  # fmt: skip
+    attempt = ContactAttempt.objects.create(
+        customer=customer, campaign=campaign, member=member,
+        channel=campaign.channel, at=MONDAY_10, agent=agent, decision=decision,
+    )  # fmt: skip
     return OtherWorld(
-        customer, group_root_create(node_number="G9", customer=group_customer)
+        customer,
+        group_root_create(node_number="G9", customer=group_customer),
+        campaign,
+        member,
+        attempt,
     )
 
 
@@ -159,6 +218,9 @@ def url_of(name: str, pattern: URLPattern, world: OtherWorld) -> str:
             "node_number": world.group.node_number,
             "value_band": "high",
             "risk_band": "high",
+            "code": world.campaign.code,
+            "member_id": world.member.pk,
+            "attempt_id": world.attempt.pk,
         }[kwarg]
     return reverse(f"web:{name}", kwargs=kwargs) + QUERIES.get(name, "")
 

@@ -36,6 +36,8 @@ from telcrm.analytics.choices import FlagStatus
 from telcrm.analytics.models import CustomerScore, FraudFlag
 from telcrm.billing.models import Bill, Payment
 from telcrm.billing.selectors import arrears_ageing
+from telcrm.campaigns.models import CampaignMember, ContactSuppression
+from telcrm.campaigns.selectors import active_suppression, customer_memberships
 from telcrm.customers.models import Consent, Customer, Interaction
 from telcrm.inventory.models import Subscription
 from telcrm.inventory.selectors import subscriptions_of_customer
@@ -211,6 +213,8 @@ class Customer360:
     fraud_flags: list[FraudFlag]
     consents: list[Consent]
     interactions: Page[Interaction]
+    campaigns: list[CampaignMember]
+    suppression: ContactSuppression | None
 
 
 def customer_360(
@@ -262,6 +266,8 @@ def customer_360(
             .order_by("-occurred_at", "-id"),
             INTERACTIONS_PER_PAGE,
         ).get_page(interactions_page),
+        campaigns=customer_memberships(customer.pk),
+        suppression=active_suppression(customer.pk),
     )
 
 
