@@ -391,7 +391,7 @@ def call_outcome_record(
 ) -> ContactAttempt:
     """Record how a reserved attempt ended; an opt-out takes effect at once."""
     attempt = (
-        ContactAttempt.objects.select_for_update()
+        ContactAttempt.objects.select_for_update(of=("self",))
         .select_related("campaign", "member")
         .get(pk=attempt.pk)
     )

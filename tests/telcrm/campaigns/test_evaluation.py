@@ -10,7 +10,11 @@ from decimal import Decimal
 from typing import cast
 
 import pytest
-from tests.telcrm.campaigns.helpers import MONDAY_10, running_campaign
+from tests.telcrm.campaigns.helpers import (
+    MONDAY_10,
+    reachable_customer,
+    running_campaign,
+)
 from tests.telcrm.factories import (
     BillFactory,
     BillingAccountFactory,
@@ -42,6 +46,7 @@ from telcrm.campaigns.models import (
     ContactDecision,
     Referral,
 )
+from telcrm.campaigns.services import call_outcome_record, call_start
 from telcrm.customers.choices import (
     CustomerStatus,
     Direction,
@@ -480,3 +485,28 @@ def test_the_dashboard_tile(built: Built) -> None:
     # On 2026-11-30: control C1 and C2 gone, T4 not yet (2026-12-10): 1.0 - 0.6.
     assert str(tile.last_completed.overall.uplift_exact) == "2/5"
     assert campaigns_tile(today=datetime.date(2026, 12, 1)).contacts == Contacts()
+
+
+def test_outcomes_recorded_through_the_services_are_counted() -> None:
+    # On PostgreSQL the outcome's row lock once also joined the nullable member
+    # (FOR UPDATE on the nullable side of an outer join is refused).
+    campaign = running_campaign()
+    agent = cast(User, UserFactory(role=Role.AGENT))
+    queued = CampaignMember.objects.create(
+        campaign=campaign,
+        customer=reachable_customer(),
+        group=MemberGroup.TREATMENT,
+        state=MemberState.QUEUED,
+        assigned_agent=agent,
+        call_day=MONDAY_10.date(),
+    )
+    _, reserved = call_start(member=queued, agent=agent, at=MONDAY_10)
+    assert reserved is not None
+
+    call_outcome_record(
+        attempt=reserved, outcome=ContactOutcome.ACCEPTED, by=agent, at=MONDAY_10
+    )
+
+    overall = campaign_evaluate(campaign, as_of=AFTER_HORIZON).overall
+    assert overall.contacts == Contacts(attempts=1, answered=1, accepted=1)
+    assert (overall.acceptances, overall.cost) == (1, Decimal("2.00"))
