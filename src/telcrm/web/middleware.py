@@ -2,7 +2,8 @@
 
 * each member of staff works in the language they chose (zh-Hans or English);
 * a login ends after ``SESSION_IDLE_SECONDS`` idle or ``SESSION_COOKIE_AGE`` in all;
-* no page shown to a logged-in user is kept by a browser or proxy cache.
+* no page shown to a logged-in user is kept by a browser or proxy cache;
+* a write that waited its whole timeout for SQLite's lock is a clean 503, not a 500.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.sessions.backends.base import SessionBase
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
@@ -92,4 +94,34 @@ class NoStoreForStaffMiddleware:
         response = self.get_response(request)
         if request.user.is_authenticated:
             patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+class DatabaseBusyMiddleware:
+    """SQLite serialises writers; one that waited ``timeout`` seconds in vain raises
+    "database is locked". The user gets 503 with Retry-After (try again shortly),
+    never a server error; any other database error still propagates."""
+
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponse | None:
+        if not (
+            isinstance(exception, OperationalError)
+            and "database is locked" in str(exception)
+        ):
+            return None
+        response = HttpResponse(
+            translation.gettext("The system is busy. Please try again in a moment."),
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
         return response

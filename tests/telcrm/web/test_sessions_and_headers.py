@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import cast
 
 import pytest
 from csp.middleware import CSPMiddleware
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 from django.http import HttpRequest, HttpResponse
 from django.template import engines
 from django.test import Client, RequestFactory
@@ -20,6 +22,7 @@ from telcrm.web.middleware import (
     SESSION_SEEN_KEY,
     SESSION_SEEN_REFRESH_SECONDS,
     SESSION_STARTED_KEY,
+    DatabaseBusyMiddleware,
 )
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +155,37 @@ def test_the_nonce_is_in_the_policy_when_a_template_uses_it() -> None:
     nonce = response.content.decode()
     assert len(nonce) == 24
     assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
+
+
+def _sqlite_locked_error(tmp_path: Path) -> OperationalError:
+    """The error SQLite really raises when a writer's timeout runs out, as Django
+    re-raises it."""
+    path = tmp_path / "busy.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    waiter = sqlite3.connect(path, timeout=0.01, isolation_level=None)
+    try:
+        waiter.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        return OperationalError(*error.args)
+    finally:
+        waiter.close()
+        holder.close()
+    raise AssertionError("the second writer was not refused")
+
+
+def test_a_write_that_times_out_on_sqlite_lock_is_a_clean_503(tmp_path: Path) -> None:
+    assert "telcrm.web.middleware.DatabaseBusyMiddleware" in settings.MIDDLEWARE
+    middleware = DatabaseBusyMiddleware(lambda request: HttpResponse())
+    request = RequestFactory().post("/calls/")
+    response = middleware.process_exception(request, _sqlite_locked_error(tmp_path))
+    assert response is not None
+    assert (response.status_code, response["Retry-After"]) == (503, "5")
+
+
+def test_other_database_errors_are_not_hidden() -> None:
+    middleware = DatabaseBusyMiddleware(lambda request: HttpResponse())
+    request = RequestFactory().get("/")
+    error = OperationalError("no such table: campaigns_campaign")
+    assert middleware.process_exception(request, error) is None
