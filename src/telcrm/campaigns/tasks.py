@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -168,6 +169,38 @@ def retention_task_raise(
             raise
         return current, False
     return task, True
+
+
+def retention_tasks_reroute(*, at: datetime.datetime | None = None) -> int:
+    """Open tasks whose routing no longer holds, sent where a new task would go;
+    returns how many moved.
+
+    A key account's task follows the customer's current active manager (a new
+    manager takes it; a departed one, or none, sends it to the team's queue), and an
+    untaken queue task of a customer who became a key account goes to the manager.
+    Tasks an agent has taken stay with the agent. The nightly scan runs this, so
+    that a change of manager never orphans a task outside everyone's view.
+    """
+    manager = F("customer__account_manager")
+    active_manager = Q(
+        customer__account_manager__isnull=False,
+        customer__account_manager__is_active=True,
+    )
+    stale = RetentionTask.objects.filter(status=TaskStatus.OPEN).filter(
+        Q(queue=TaskQueue.ACCOUNT_MANAGER)
+        & (~active_manager | ~Q(assigned_to=manager) | Q(assigned_to__isnull=True))
+        | Q(queue=TaskQueue.RETENTION_TEAM, assigned_to__isnull=True) & active_manager
+    )
+    moved = 0
+    for task in stale.select_related("customer__account_manager"):
+        assignee, queue = task_route(task.customer.account_manager)
+        moved += RetentionTask.objects.filter(
+            pk=task.pk,
+            status=TaskStatus.OPEN,
+            queue=task.queue,
+            assigned_to=task.assigned_to_id,
+        ).update(assigned_to=assignee, queue=queue, updated=at or timezone.now())
+    return moved
 
 
 def _task_state_error(task_id: int) -> ValidationError:

@@ -47,7 +47,11 @@ from django.utils.translation import gettext as _
 from telcrm.billing.models import Bill
 from telcrm.campaigns.choices import TaskQueue, TaskStatus, TriggerKind
 from telcrm.campaigns.models import RetentionTask
-from telcrm.campaigns.tasks import retention_task_raise, task_due_at
+from telcrm.campaigns.tasks import (
+    retention_task_raise,
+    retention_tasks_reroute,
+    task_due_at,
+)
 from telcrm.customers.choices import (
     CustomerStatus,
     Direction,
@@ -122,6 +126,8 @@ class TriggerReport:
     counts: dict[str, TriggerCount] = field(
         default_factory=lambda: {kind: TriggerCount() for kind in TriggerKind.values}
     )
+    # Open tasks sent to a customer's new manager or back to the team's queue.
+    rerouted: int = 0
 
     @property
     def raised(self) -> int:
@@ -565,9 +571,10 @@ def retention_triggers_run(
     """The nightly scan: every trigger over the store as it stands at ``at``.
 
     Bills issued and interactions recorded in the ``lookback_days`` up to ``at``
-    are examined; re-running the scan raises nothing twice.
+    are examined; re-running the scan raises nothing twice. Open tasks whose
+    customer changed manager are rerouted first (``retention_tasks_reroute``).
     """
-    report = TriggerReport(at=at)
+    report = TriggerReport(at=at, rerouted=retention_tasks_reroute(at=at))
     today = timezone.localdate(at)
     since = today - datetime.timedelta(days=thresholds.lookback_days)
     with translation.override(settings.LANGUAGE_CODE):

@@ -356,6 +356,53 @@ def test_others_do_not_close_someone_else_s_task_but_supervisors_do() -> None:
     assert (closed.outcome, closed.closed_at) == (TaskOutcome.NOT_REACHED, MONDAY_10)
 
 
+def test_a_change_of_manager_reroutes_open_tasks() -> None:
+    old, new, leaving = manager(), manager(), manager()
+
+    def task_of(who: Customer) -> RetentionTask:
+        return retention_task_raise(
+            customer=who, trigger=TriggerKind.USAGE_DROP, at=MONDAY_10
+        )[0]
+
+    moved = customer(account_manager=old)
+    dropped = customer(account_manager=old)
+    promoted = customer()
+    taken = customer()
+    departed = customer(account_manager=leaving)
+    kept = customer(account_manager=old)
+    closed = customer(account_manager=old)
+    tasks_of = {who.pk: task_of(who) for who in (moved, dropped, promoted, taken,
+                                                 departed, kept, closed)}  # fmt: skip
+    agent = staff(Role.AGENT)
+    retention_task_take(task=tasks_of[taken.pk], by=agent)
+    retention_task_close(
+        task=tasks_of[closed.pk], by=old, outcome=TaskOutcome.STAYED, at=MONDAY_10
+    )
+    Customer.objects.filter(pk__in=[moved.pk, promoted.pk, taken.pk, closed.pk]).update(
+        account_manager=new
+    )
+    Customer.objects.filter(pk=dropped.pk).update(account_manager=None)
+    User.objects.filter(pk=leaving.pk).update(is_active=False)
+
+    assert tasks.retention_tasks_reroute(at=MONDAY_10) == 4
+
+    routed = {
+        t.customer_id: (t.queue, t.assigned_to_id) for t in RetentionTask.objects.all()
+    }
+    assert routed == {
+        moved.pk: (TaskQueue.ACCOUNT_MANAGER, new.pk),
+        dropped.pk: (TaskQueue.RETENTION_TEAM, None),
+        promoted.pk: (TaskQueue.ACCOUNT_MANAGER, new.pk),
+        taken.pk: (TaskQueue.RETENTION_TEAM, agent.pk),
+        departed.pk: (TaskQueue.RETENTION_TEAM, None),
+        kept.pk: (TaskQueue.ACCOUNT_MANAGER, old.pk),
+        closed.pk: (TaskQueue.ACCOUNT_MANAGER, old.pk),
+    }
+    assert tasks.retention_tasks_reroute(at=MONDAY_10) == 0
+    Customer.objects.filter(pk=kept.pk).update(account_manager=new)
+    assert retention_triggers_run(at=MONDAY_10).rerouted == 1
+
+
 # --- 1. Contract end ----------------------------------------------------------------
 
 
@@ -763,6 +810,7 @@ def test_the_command_prints_the_counts() -> None:
         "port_out_query: 1 raised, 0 duplicates",
         "bill_shock: 0 raised, 0 duplicates",
         "total: 2 raised, 0 duplicates",
+        "open tasks rerouted: 0",
     ]
     out = io.StringIO()
     call_command("retention_triggers", "--at", "2026-11-16T10:00", "--json", stdout=out)

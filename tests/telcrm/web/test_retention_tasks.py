@@ -14,8 +14,15 @@ from django.utils import timezone
 from tests.telcrm import factories
 from tests.telcrm.factories import CustomerFactory, UserFactory
 
-from telcrm.campaigns.choices import TaskOutcome, TaskQueue, TaskStatus, TriggerKind
+from telcrm.campaigns.choices import (
+    OptOutSource,
+    TaskOutcome,
+    TaskQueue,
+    TaskStatus,
+    TriggerKind,
+)
 from telcrm.campaigns.models import RetentionTask
+from telcrm.campaigns.services import customer_opt_out
 from telcrm.campaigns.tasks import retention_task_raise
 from telcrm.customers.models import Customer
 from telcrm.users.choices import Role
@@ -152,6 +159,27 @@ def test_other_roles_are_refused() -> None:
         client, _ = logged_in(role)
         assert client.get(PAGE).status_code == 403
         assert b"/retention/tasks/" not in client.get("/").content
+
+
+def rows_of(page: str) -> dict[int, str]:
+    """Each task row's HTML by task id."""
+    return {
+        int(chunk.split('"', 1)[0]): chunk for chunk in page.split('<tr id="task-')[1:]
+    }
+
+
+def test_a_customer_who_opted_out_of_marketing_is_flagged() -> None:
+    client, _ = logged_in(Role.AGENT)
+    quiet = raise_task()
+    other = raise_task()
+    customer_opt_out(customer=quiet.customer, source=OptOutSource.WEB)
+
+    rows = rows_of(client.get(PAGE).content.decode())
+
+    assert "opted out of marketing" in rows[quiet.pk]
+    assert "opted out of marketing" not in rows[other.pk]
+    row = client.post(f"{PAGE}{quiet.pk}/take/", **HTMX).content.decode()
+    assert "opted out of marketing" in row
 
 
 # --- Taking --------------------------------------------------------------------------

@@ -13,14 +13,24 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from telcrm.campaigns.choices import TaskQueue, TaskStatus, TriggerKind
-from telcrm.campaigns.models import RetentionTask
+from telcrm.campaigns.models import ContactSuppression, RetentionTask
 from telcrm.campaigns.tasks import may_close
 from telcrm.users.choices import Role
 from telcrm.users.models import User
@@ -82,14 +92,32 @@ class TaskRow:
     overdue: bool
     may_take: bool
     may_close: bool
+    # The customer opted out of marketing (or objected): the person acts on the
+    # trigger without pitching an offer.
+    opted_out: bool
 
     @property
     def closed(self) -> bool:
         return self.task.status != TaskStatus.OPEN
 
 
+def opted_out() -> Exists:
+    """Annotation: the task's customer is on the suppression list now."""
+    return Exists(
+        ContactSuppression.objects.filter(
+            customer=OuterRef("customer"), lifted_at__isnull=True
+        )
+    )
+
+
 def task_row(user: User, task: RetentionTask, now: datetime.datetime) -> TaskRow:
+    """One task's row; ``task`` comes annotated with ``opted_out`` (else one query)."""
     is_open = task.status == TaskStatus.OPEN
+    suppressed = getattr(task, "opted_out", None)
+    if suppressed is None:
+        suppressed = ContactSuppression.objects.filter(
+            customer_id=task.customer_id, lifted_at__isnull=True
+        ).exists()
     return TaskRow(
         task=task,
         overdue=is_open and task.due_at < now,
@@ -98,6 +126,7 @@ def task_row(user: User, task: RetentionTask, now: datetime.datetime) -> TaskRow
         and task.queue == TaskQueue.RETENTION_TEAM
         and task.assigned_to_id is None,
         may_close=is_open and may_close(user, task),
+        opted_out=bool(suppressed),
     )
 
 
@@ -105,7 +134,7 @@ def task_row(user: User, task: RetentionTask, now: datetime.datetime) -> TaskRow
 class TaskSection:
     key: str
     title: str
-    page: Page[RetentionTask]
+    page: Page[Any]
     rows: list[TaskRow]
     empty: str
 
@@ -150,7 +179,9 @@ def _section(
     page: str | None,
 ) -> TaskSection:
     found = Paginator(
-        overdue_first(tasks, now).select_related("customer__party", "assigned_to"),
+        overdue_first(tasks, now)
+        .annotate(opted_out=opted_out())
+        .select_related("customer__party", "assigned_to"),
         TASKS_PER_PAGE,
     ).get_page(page)
     rows = [task_row(user, task, now) for task in found.object_list]

@@ -56,6 +56,7 @@ class Command(BaseCommand):
                         },
                         "raised": report.raised,
                         "duplicates": report.duplicates,
+                        "rerouted": report.rerouted,
                     },
                     indent=2,
                 )
@@ -72,3 +73,4 @@ class Command(BaseCommand):
         self.stdout.write(
             f"total: {report.raised} raised, {report.duplicates} duplicates"
         )
+        self.stdout.write(f"open tasks rerouted: {report.rerouted}")
