@@ -337,6 +337,9 @@ def campaign_cancel(*, campaign: Campaign, by: User) -> Campaign:
     return campaign
 
 
+# One transaction with the reservation: the member's attempt count and state change
+# together with the attempt, or not at all.
+@transaction.atomic
 def call_start(
     *, member: CampaignMember, agent: User, at: datetime.datetime | None = None
 ) -> tuple[ContactDecision, ContactAttempt | None]:
