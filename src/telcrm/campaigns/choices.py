@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CampaignGoal(models.TextChoices):
@@ -43,7 +44,8 @@ class MemberGroup(models.TextChoices):
     """Where the random assignment put a target-list member."""
 
     PILOT = "pilot", _("Pilot")
-    TREATMENT = "treatment", _("Treatment")
+    # "Treatment" alone is a segment's treatment (what to do about it) elsewhere.
+    TREATMENT = "treatment", pgettext_lazy("campaign group", "Treatment")
     CONTROL = "control", _("Control (never contacted)")
 
 

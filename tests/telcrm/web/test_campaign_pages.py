@@ -637,3 +637,22 @@ def test_a_campaign_from_creation_to_an_opt_out_that_blocks_another_campaign() -
         "Running",
     ]
     assert ContactSuppression.objects.filter(customer=second.customer).count() == 1
+
+
+def test_the_campaign_pages_speak_chinese() -> None:
+    client, agent = logged_in(Role.AGENT, language="zh-hans")
+    member = queued_call(agent, running_campaign(), reachable_customer())
+    reader, _ = logged_in(Role.SUPERVISOR, language="zh-hans")
+
+    console = client.get("/calls/").content.decode()
+    client.post(f"/calls/{member.pk}/start/")
+    attempt = ContactAttempt.objects.get()
+    client.post(f"/calls/attempts/{attempt.pk}/outcome/", {"outcome": "accepted"})
+    page = reader.get(f"/campaigns/{member.campaign.code}/").content.decode()
+
+    assert ">外呼工作台</a>" in console
+    assert "开始呼叫" in console and "话术" in console
+    assert '<strong id="status">运行中</strong>' in page
+    assert '<tr data-group="treatment"><td>干预组</td>' in page
+    assert 'data-outcome="accepted">接受: 1<' in page
+    assert "Treatment" not in page
