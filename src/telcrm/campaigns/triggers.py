@@ -33,11 +33,9 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
-    IntegerField,
-    OuterRef,
+    Max,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
 )
@@ -310,41 +308,38 @@ def bill_shock_firings(
     firings = []
     periods = bills.order_by().values_list("period", flat=True).distinct()
     for period in sorted(periods):
-        earlier = (
-            Bill.objects.filter(
-                billing_account=OuterRef("billing_account"),
-                period__gte=months_back(period, n),
-                period__lt=period,
-            )
-            .order_by()
-            .values("billing_account")
-        )
+        # One grouped pass over the accounts billed for ``period``: this bill and
+        # the sum and count of the ``n`` months before, side by side.
+        now, before = Q(period=period), Q(period__lt=period)
         rows = (
-            bills.filter(period=period)
+            Bill.objects.filter(
+                billing_account__in=bills.filter(period=period).values(
+                    "billing_account"
+                ),
+                period__gte=months_back(period, n),
+                period__lte=period,
+            )
+            .values("billing_account_id", "billing_account__customer_id")
             .annotate(
-                before_sum=Subquery(
-                    earlier.annotate(total=Sum("amount")).values("total"),
-                    output_field=MONEY,
-                ),
-                before_n=Subquery(
-                    earlier.annotate(count=Count("pk")).values("count"),
-                    output_field=IntegerField(),
-                ),
-                amount_n=_times(F("amount"), n),
+                bill_amount=Sum("amount", filter=now),
+                before_sum=Sum("amount", filter=before),
+                before_n=Count("pk", filter=before),
+                number=Max("bill_number", filter=now),
             )
+            .annotate(amount_n=_times(F("bill_amount"), n))
             .filter(
-                before_n=n,
-                amount_n__gte=_times(F("before_sum"), thresholds.bill_shock_ratio),
+                Q(before_n=n),
+                Q(amount_n__gte=_times(F("before_sum"), thresholds.bill_shock_ratio)),
+                Q(
+                    amount_n__gte=ExpressionWrapper(
+                        F("before_sum") + Value(thresholds.bill_shock_min_increase * n),
+                        output_field=MONEY,
+                    )
+                ),
             )
-            .filter(
-                amount_n__gte=ExpressionWrapper(
-                    F("before_sum") + Value(thresholds.bill_shock_min_increase * n),
-                    output_field=MONEY,
-                )
-            )
-            .order_by("billing_account_id", "id")
+            .order_by("billing_account_id")
             .values_list(
-                "billing_account__customer_id", "bill_number", "amount", "before_sum"
+                "billing_account__customer_id", "number", "bill_amount", "before_sum"
             )
         )
         for customer_id, number, amount, before_sum in rows:
