@@ -4,6 +4,7 @@ from django.urls import path
 
 from telcrm.web import views
 from telcrm.web.auditlog.urls import urlpatterns as auditlog_urls
+from telcrm.web.campaign_results.urls import urlpatterns as campaign_results_urls
 from telcrm.web.campaigns.urls import urlpatterns as campaigns_urls
 from telcrm.web.customer360.urls import urlpatterns as customer360_urls
 from telcrm.web.dashboards.urls import urlpatterns as dashboards_urls
@@ -21,5 +22,7 @@ urlpatterns = [
     *auditlog_urls,
     *keyaccounts_urls,
     *retention_urls,
+    # Before the campaign pages: "campaigns/results/" is not a campaign's code.
+    *campaign_results_urls,
     *campaigns_urls,
 ]

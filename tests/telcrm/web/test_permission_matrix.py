@@ -125,6 +125,8 @@ ACCESS: dict[str, Access] = {
     "call_start": Access(frozenset({Role.AGENT}), method="post", target="member"),
     "call_outcome": Access(frozenset({Role.AGENT}), method="post", target="attempt"),
     "call_referral": Access(frozenset({Role.AGENT}), method="post", target="attempt"),
+    "campaign_results": Access(CAMPAIGN_READERS),
+    "campaign_result": Access(CAMPAIGN_READERS),
 }
 # Query strings a route needs to answer with its page rather than a 400.
 QUERIES = {"dashboard_values": "?dimension=province", "search": "?q=1391"}

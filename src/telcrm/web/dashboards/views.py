@@ -28,6 +28,7 @@ from telcrm.core.choices import choice_label
 from telcrm.customers.choices import AcquisitionChannel
 from telcrm.users.choices import Role
 from telcrm.users.models import User
+from telcrm.web.campaign_results.views import dashboard_tile
 from telcrm.web.dashboards.queries import (
     DIMENSIONS,
     DRILL_DOWN,
@@ -170,6 +171,9 @@ def dashboard(request: HttpRequest, run: PipelineRun, marts: Marts) -> HttpRespo
         "trend_chart": trend_chart(trend),
         "matrix_url": reverse("web:matrix"),
     }
+    if not is_htmx(request):
+        assert isinstance(request.user, User)
+        context["campaigns"] = dashboard_tile(request.user)
     template = (
         "web/dashboards/_body.html"
         if is_htmx(request)
