@@ -47,8 +47,9 @@ from telcrm.users.models import User
 COMMITTED_STATUSES = (CampaignStatus.APPROVED, *ACTIVE_STATUSES)
 # Members still to be called (pending a list, or on one).
 OPEN_STATES = (MemberState.PENDING, MemberState.QUEUED)
-# Customers a policy preview decides on at most; a larger list is sampled evenly.
-PREVIEW_LIMIT = 20_000
+# Customers a policy preview decides on at most; a larger list is sampled evenly
+# (5,000 give each rule's share to within 1.4 points at 95 %, in about a second).
+PREVIEW_LIMIT = 5_000
 CENT = Decimal("0.01")
 
 
