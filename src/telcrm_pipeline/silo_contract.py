@@ -62,6 +62,18 @@ SILO_COLUMNS: dict[str, tuple[str, ...]] = {
         "end_date",
         "port_out_operator",
     ),
+    "crm/consents.csv": (
+        "cust_no",
+        "purpose",
+        "channel",
+        "status",
+        "source",
+        "granted_at",
+        "withdrawn_at",
+        "evidence_ref",
+        "given_by",
+    ),
+    "crm/do_not_call.csv": ("phone", "source", "added_at", "expires_at", "reason"),
     "billing/accounts.csv": (
         "acct_no",
         "cust_ref",

@@ -19,6 +19,7 @@ from telcrm_pipeline.synthetic import (
     broadband,
     catalog,
     complaints,
+    consents,
     crm,
     names,
     regions,
@@ -147,11 +148,12 @@ def write_silos(
         crm.customers_table(config, customers, status, status_day, staff_no),
         COLUMNS["crm/customers.csv"],
     )
-    silos.write(
-        "crm/contacts.csv",
-        crm.contacts_table(rng, customers, lines, address),
-        COLUMNS["crm/contacts.csv"],
-    )
+    contacts = crm.contacts_table(rng, customers, lines, address)
+    silos.write("crm/contacts.csv", contacts, COLUMNS["crm/contacts.csv"])
+    has_email = consents.owners_of(contacts, "email", customers.n)
+    granted, do_not_call = consents.make_consents(config, customers, lines, has_email)
+    silos.write("crm/consents.csv", granted, COLUMNS["crm/consents.csv"])
+    silos.write("crm/do_not_call.csv", do_not_call, COLUMNS["crm/do_not_call.csv"])
     silos.write(
         "crm/groups.csv", crm.groups_table(world.groups), COLUMNS["crm/groups.csv"]
     )

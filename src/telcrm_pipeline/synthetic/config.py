@@ -30,6 +30,7 @@ COMPONENTS = (
     "broadband",
     "complaints",
     "accounts",
+    "consents",
 )
 
 

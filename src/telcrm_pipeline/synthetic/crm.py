@@ -38,9 +38,12 @@ def staff_numbers(n: int) -> pa.Array:
     return names.join("S", names.zero_padded(np.arange(1, n + 1), 5))
 
 
+FIRST_CUSTOMER_NUMBER = 100_000_001
+
+
 def customer_numbers(n: int) -> pa.Array:
     """``C`` + 9 digits."""
-    return names.join("C", names.as_text(100_000_001 + np.arange(n)))
+    return names.join("C", names.as_text(FIRST_CUSTOMER_NUMBER + np.arange(n)))
 
 
 def account_numbers(n: int) -> pa.Array:
