@@ -25,6 +25,8 @@ SILO_KINDS: dict[str, str] = {
     "payments": "billing/payments.csv",
     "broadband_customers": "broadband/customers.csv",
     "complaints": "complaints/tickets.csv",
+    "consents": "crm/consents.csv",
+    "do_not_call": "crm/do_not_call.csv",
 }
 CDR_KIND = "cdr"
 CDR_GLOB = "cdr/*/*.csv"

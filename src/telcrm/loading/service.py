@@ -16,6 +16,7 @@ from telcrm.loading.silos.bills import load_bill_items, load_bills, load_payment
 from telcrm.loading.silos.broadband import load_broadband
 from telcrm.loading.silos.catalog import load_offers
 from telcrm.loading.silos.complaints import load_tickets
+from telcrm.loading.silos.consents import load_consents, load_do_not_call
 from telcrm.loading.silos.customers import load_contacts, load_customers
 from telcrm.loading.silos.groups import load_groups
 from telcrm.loading.silos.staff import load_staff
@@ -38,6 +39,8 @@ SILO_LOADERS: dict[str, Loader] = {
     "payments": load_payments,
     "broadband_customers": load_broadband,
     "complaints": load_tickets,
+    "consents": load_consents,
+    "do_not_call": load_do_not_call,
 }
 assert list(SILO_LOADERS) == list(SILO_KINDS), "a loader per kind, in load order"
 

@@ -54,7 +54,7 @@ def test_an_import_accounts_for_every_row_and_records_the_run(
     assert {item["kind"] for item in printed["files"]} == {
         "staff", "offers", "customers", "contacts", "groups", "billing_accounts",
         "subscriptions", "bills", "bill_items", "payments", "broadband_customers",
-        "complaints", "cdr",
+        "complaints", "consents", "do_not_call", "cdr",
     }  # fmt: skip
     for item in printed["files"]:
         assert item["read"] == data_rows(Path(item["path"])), item["path"]

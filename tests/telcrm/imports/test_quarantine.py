@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from tests.telcrm.imports.test_import import corrupt, stored_cdrs
+from tests.telcrm.silo_files import rewrite
 
-from telcrm.customers.models import Customer
+from telcrm.customers.models import Consent, Customer
 from telcrm.imports.choices import QuarantineState, RunState
 from telcrm.imports.models import ImportRun, QuarantinedRow
 from telcrm.imports.quarantine import (
@@ -133,6 +134,29 @@ def test_the_admin_shows_the_quarantine_and_re_submits_a_fixed_row(
     row.refresh_from_db()
     assert row.state == QuarantineState.LOADED
     assert Customer.objects.filter(customer_number=row.row["cust_no"]).exists()
+
+
+def test_consents_held_for_a_held_customer_load_with_it_when_re_submitted(
+    silos: Path, administrator: User
+) -> None:
+    rewrite(silos / "crm/customers.csv", {1: {"customer_since": "2026-13-01"}})
+    import_directory(silos)
+    customer = QuarantinedRow.objects.get(kind="customers")
+    consents = list(QuarantinedRow.objects.filter(kind="consents").order_by("line"))
+    assert [(row.line, row.field, row.reason) for row in consents] == [
+        (line, "cust_no", "unknown customer 'C100000002'") for line in (2, 3, 4)
+    ]
+
+    quarantined_row_fix(
+        row=customer, values={**customer.row, "customer_since": valid_since(customer)}
+    )
+    outcome = quarantined_rows_resubmit(rows=[*consents, customer], user=administrator)
+
+    assert (outcome.loaded, outcome.still_quarantined) == (4, 0)
+    held = Consent.objects.filter(customer__customer_number="C100000002")
+    assert sorted(held.values_list("channel", "status")) == [
+        ("any", "granted"), ("phone_call", "withdrawn"), ("sms", "granted"),
+    ]  # fmt: skip
 
 
 def test_an_agent_cannot_see_the_quarantine(client: Client) -> None:
