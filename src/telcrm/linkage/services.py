@@ -25,8 +25,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from telcrm.accounts.models import BillingAccount
-from telcrm.customers.choices import SourceSystem
-from telcrm.customers.models import Customer, CustomerSourceKey
+from telcrm.customers.choices import ConsentStatus, SourceSystem
+from telcrm.customers.models import Consent, Customer, CustomerSourceKey
 from telcrm.lib.login import login_name
 from telcrm.linkage.choices import Decision, LinkKind, PairStatus
 from telcrm.linkage.models import IdentityLink, LinkageRun, MatchPair
@@ -95,6 +95,25 @@ def customer_relations() -> list[models.ForeignKey[models.Model, models.Model]]:
     return relations
 
 
+def rows_to_move(
+    model: type[models.Model], attname: str, merged: Customer, survivor: Customer
+) -> models.QuerySet[models.Model]:
+    """The merged customer's rows that move to the survivor.
+
+    A person registered twice usually consented twice. The survivor's current consent
+    for a purpose and channel stands (one current consent each); the duplicate's own
+    current consent for the same stays with the duplicate record, as evidence.
+    """
+    rows = model._default_manager.filter(**{attname: merged.pk})
+    if model is Consent:
+        held = Consent.objects.filter(customer=survivor, status=ConsentStatus.GRANTED)
+        for purpose, channel in held.values_list("purpose", "channel"):
+            rows = rows.exclude(
+                status=ConsentStatus.GRANTED, purpose=purpose, channel=channel
+            )
+    return rows
+
+
 def customer_merge(
     *,
     survivor: Customer,
@@ -112,7 +131,7 @@ def customer_merge(
             for field in customer_relations():
                 model = field.model
                 rows = list(
-                    model._default_manager.filter(**{field.attname: merged.pk})
+                    rows_to_move(model, field.attname, merged, survivor)
                     .order_by("pk")
                     .values_list("pk", flat=True)
                 )

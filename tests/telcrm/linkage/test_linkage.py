@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from telcrm.customers.models import Customer
+from telcrm.customers.choices import ConsentStatus
+from telcrm.customers.models import Consent, Customer
 from telcrm.linkage.choices import LinkKind, PairStatus
 from telcrm.linkage.command import run_evaluate
 from telcrm.linkage.models import IdentityLink, MatchPair
@@ -19,6 +20,7 @@ from telcrm.linkage.services import (
     linkage_evaluate,
     linkage_run,
 )
+from telcrm.loading.service import silos_load
 from telcrm.users.choices import Role
 from telcrm.users.models import User
 
@@ -76,6 +78,31 @@ def test_undoing_every_link_restores_exactly_what_was_there(loaded: Path) -> Non
         identity_link_undo(link=link)
 
     assert ownership() == state
+
+
+def test_people_registered_twice_who_consented_twice_are_merged(
+    loaded: Path,
+) -> None:
+    outcome = linkage_run()
+
+    assert outcome.refused == 0
+    merged = Customer.objects.filter(merged_into__isnull=False)
+    left = Consent.objects.filter(customer__in=merged)
+    # What stays with a duplicate is a current consent its survivor holds too.
+    assert left.exists()
+    for consent in left:
+        survivor = consent.customer.merged_into
+        assert survivor is not None
+        assert consent.status == ConsentStatus.GRANTED
+        assert survivor.consents.filter(
+            purpose=consent.purpose, channel=consent.channel, status=consent.status
+        ).exists()
+    # Their customer numbers lead to the survivors now: importing the same files
+    # again finds every consent, where it is, and adds none.
+    again = silos_load(loaded / "silos")
+    [consents] = [item for item in again.files if item.kind == "consents"]
+    assert (consents.loaded, consents.quarantined) == (0, 0)
+    assert consents.duplicates == consents.read
 
 
 def test_an_undone_merge_is_not_made_again(loaded: Path) -> None:
