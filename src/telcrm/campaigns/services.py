@@ -26,6 +26,7 @@ from telcrm.campaigns.choices import (
     MemberGroup,
     MemberState,
     OptOutSource,
+    PolicyRule,
     SuppressionKind,
 )
 from telcrm.campaigns.models import (
@@ -505,7 +506,7 @@ def customer_opt_out(
         state=MemberState.DONE,
         assigned_agent=None,
         call_day=None,
-        last_denied_rule="suppression",
+        last_denied_rule=PolicyRule.SUPPRESSION,
     )
     return suppression
 
