@@ -1,8 +1,9 @@
 """Segments and what to do with each (R5).
 
 - ``value_risk_matrix``: every customer in one of nine cells of value band (from the
-  value score, a percentile 0-100) x churn-risk band (from the churn probability),
-  each cell a named segment with its treatment, in Chinese and English.
+  value score, a percentile 0-100) x churn-risk band (by default from the churn
+  probability's percentile rank among the customers scored: the riskiest 10 % are
+  high risk), each cell a named segment with its treatment, in Chinese and English.
 - ``customer_types``: four customer types (key, important, ordinary, low-value; the
   Dutch operator's differentiated service in the source papers) by current value and
   potential, each with its service level: account manager, SLA hours, channel.
@@ -18,11 +19,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 BANDS = ("low", "medium", "high")
+
+#: How the churn-risk band is read from the churn probability.
+RiskBasis = Literal["rank", "probability"]
+RISK_BASES: tuple[RiskBasis, ...] = ("rank", "probability")
+
+#: Default risk cuts per basis: percentile ranks 70 and 90 (the riskiest 10 % high,
+#: the next 20 % medium), or churn probabilities 0.2 and 0.5 over the model's horizon.
+DEFAULT_RISK_CUTS: dict[str, tuple[float, float]] = {
+    "rank": (70.0, 90.0),
+    "probability": (0.2, 0.5),
+}
 
 
 @dataclass(frozen=True)
@@ -31,12 +44,24 @@ class ValueRiskBands:
 
     ``value_cuts`` are on the value score (a percentile): by default the top 20 %
     are high value (they make the profit, as the source papers put it), the next
-    30 % medium, the bottom half low. ``risk_cuts`` are churn probabilities over the
-    churn model's horizon: below 0.2 low, 0.2 to 0.5 medium, 0.5 and above high.
+    30 % medium, the bottom half low.
+
+    ``risk_basis`` says what ``risk_cuts`` cut. ``"rank"`` (the default, how
+    operators band risk): the churn probability's percentile rank among the
+    customers scored together, 0 for the lowest and 100 for the highest, tied
+    probabilities sharing their mean rank (so ties always fall in one band), as the
+    value score ranks value; the default cuts 70 and 90 make the riskiest 10 % high
+    risk, the next 20 % medium, the rest low. The churn model predicts churn over
+    its horizon (the next month), where probabilities are small, so absolute cuts
+    would leave the high-risk row nearly empty. ``"probability"``: the churn
+    probability itself, for an operator whose model is calibrated to the horizon it
+    acts on; the default cuts are then 0.2 and 0.5 (below 0.2 low, 0.5 and above
+    high). ``risk_cuts`` left out (``None``) takes the basis's default.
     """
 
     value_cuts: tuple[float, float] = (50.0, 80.0)
-    risk_cuts: tuple[float, float] = (0.2, 0.5)
+    risk_cuts: tuple[float, float] | None = None
+    risk_basis: RiskBasis = "rank"
 
     def __post_init__(self) -> None:
         low, high = self.value_cuts
@@ -44,11 +69,27 @@ class ValueRiskBands:
             raise ValueError(
                 f"value cuts must satisfy 0 <= low <= high <= 100: {self.value_cuts}"
             )
-        low, high = self.risk_cuts
-        if not 0.0 <= low <= high <= 1.0:
+        if self.risk_basis not in RISK_BASES:
             raise ValueError(
-                f"risk cuts must satisfy 0 <= low <= high <= 1: {self.risk_cuts}"
+                f"risk basis must be one of {', '.join(RISK_BASES)}: "
+                f"{self.risk_basis!r}"
             )
+        if self.risk_cuts is None:
+            object.__setattr__(self, "risk_cuts", DEFAULT_RISK_CUTS[self.risk_basis])
+        top = 100.0 if self.risk_basis == "rank" else 1.0
+        low, high = self.risk_cut_points
+        if not 0.0 <= low <= high <= top:
+            raise ValueError(
+                f"risk cuts ({self.risk_basis}) must satisfy "
+                f"0 <= low <= high <= {top:g}: {self.risk_cuts}"
+            )
+
+    @property
+    def risk_cut_points(self) -> tuple[float, float]:
+        """The risk cuts in force (the basis's default when none were given)."""
+        if self.risk_cuts is None:
+            return DEFAULT_RISK_CUTS[self.risk_basis]
+        return self.risk_cuts
 
 
 @dataclass(frozen=True)
@@ -116,6 +157,16 @@ SEGMENTS: dict[tuple[str, str], Segment] = {
 }  # fmt: skip
 
 
+def percentile_rank(values: pd.Series) -> pd.Series:
+    """0 for the lowest value, 100 for the highest, ties share their mean rank (as
+    ``telcrm_pipeline.value.contribution.percentile_score``, which the value score
+    is); a single value is 100."""
+    if len(values) <= 1:
+        return pd.Series(100.0, index=values.index)
+    ranks = values.rank(method="average")
+    return (ranks - 1.0) / (len(values) - 1.0) * 100.0
+
+
 def band(values: pd.Series, cuts: tuple[float, float]) -> pd.Series:
     """low below the first cut, high at or above the second, medium between."""
     low, high = cuts
@@ -139,7 +190,10 @@ def value_risk_matrix(
     ``churn_probability`` (0-1).
 
     Adds value_band, risk_band, segment (the code), segment_en, segment_zh,
-    treatment_en, treatment_zh; the input's rows and order are kept.
+    treatment_en, treatment_zh; the input's rows and order are kept. With the
+    default ``risk_basis="rank"`` the risk band ranks each churn probability among
+    the frame's rows, so pass every customer scored together (a customer's band
+    depends on the others).
     """
     _require(frame, ("customer", "value_score", "churn_probability"))
     score, risk = frame["value_score"], frame["churn_probability"]
@@ -149,7 +203,8 @@ def value_risk_matrix(
         raise ValueError("churn_probability must be in [0, 1]")
     out = frame[["customer", "value_score", "churn_probability"]].copy()
     out["value_band"] = band(score, bands.value_cuts)
-    out["risk_band"] = band(risk, bands.risk_cuts)
+    risk_score = percentile_rank(risk) if bands.risk_basis == "rank" else risk
+    out["risk_band"] = band(risk_score, bands.risk_cut_points)
     cells = [
         SEGMENTS[(v, r)]
         for v, r in zip(out["value_band"], out["risk_band"], strict=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,7 @@ def test_every_cell_has_a_distinct_named_segment() -> None:
     )
 
 
-def test_band_cut_points_go_to_the_upper_band() -> None:
+def test_probability_basis_cut_points_go_to_the_upper_band() -> None:
     frame = pd.DataFrame(
         {
             "customer": ["a", "b", "c", "d", "e", "f"],
@@ -37,7 +38,7 @@ def test_band_cut_points_go_to_the_upper_band() -> None:
             "churn_probability": [0.19, 0.2, 0.49, 0.5, 1.0, 0.0],
         }
     )
-    out = value_risk_matrix(frame)
+    out = value_risk_matrix(frame, bands=ValueRiskBands(risk_basis="probability"))
     assert list(out["value_band"]) == ["low", "medium", "medium", "high", "high", "low"]
     assert list(out["risk_band"]) == ["low", "medium", "medium", "high", "high", "low"]
     assert list(out["segment"]) == [
@@ -45,12 +46,100 @@ def test_band_cut_points_go_to_the_upper_band() -> None:
     ]  # fmt: skip
 
 
+def test_risk_band_is_the_rank_by_default() -> None:
+    """20 customers with the small probabilities of a month's horizon: the riskiest
+    2 (10 %) are high risk, the next 4 (20 %) medium, whatever the probabilities."""
+    order = [7, 19, 0, 13, 18, 3, 14, 11, 17, 5, 1, 15, 9, 16, 2, 12, 6, 10, 4, 8]
+    frame = pd.DataFrame(
+        {
+            "customer": [f"c{i:02d}" for i in order],
+            "value_score": [90.0] * 20,
+            "churn_probability": [0.001 * (i + 1) for i in order],
+        },
+        index=pd.Index(range(100, 120)),
+    )
+    out = value_risk_matrix(frame)
+    assert list(out.index) == list(range(100, 120))
+    bands = dict(zip(out["customer"], out["risk_band"], strict=True))
+    assert sorted(c for c, b in bands.items() if b == "high") == ["c18", "c19"]
+    assert sorted(c for c, b in bands.items() if b == "medium") == [
+        "c14", "c15", "c16", "c17"
+    ]  # fmt: skip
+    assert list(out["risk_band"]).count("low") == 14
+    assert sorted(out.loc[out["segment"] == "retain_key", "customer"]) == [
+        "c18", "c19"
+    ]  # fmt: skip
+    # On the absolute probabilities (0.001-0.020) every one of them is low risk.
+    absolute = value_risk_matrix(frame, bands=ValueRiskBands(risk_basis="probability"))
+    assert set(absolute["risk_band"]) == {"low"}
+    assert set(absolute["segment"]) == {"maintain"}
+
+
+def test_rank_bands_with_ties() -> None:
+    """Ten customers, percentile rank (rank - 1) / 9 * 100; tied probabilities
+    share their mean rank, so they are always in one band."""
+    frame = pd.DataFrame(
+        {
+            "customer": list("abcdefghij"),
+            "value_score": [10.0, 95.0, 60.0, 10.0, 85.0, 60.0, 10.0, 10.0, 10.0, 60.0],
+            # ranks: d 1, a 2, g 3, i 4, h 5, j 6, f 7, c and e 8.5 (tied), b 10
+            "churn_probability": [
+                0.02, 0.30, 0.12, 0.01, 0.12, 0.10, 0.03, 0.05, 0.04, 0.06
+            ],
+        }
+    )  # fmt: skip
+    out = value_risk_matrix(frame)
+    # b 100 -> high; c, e 83.3 -> medium; f 66.7 and below -> low.
+    assert list(out["risk_band"]) == [
+        "low", "high", "medium", "low", "medium", "low", "low", "low", "low", "low"
+    ]  # fmt: skip
+    assert list(out["segment"]) == [
+        "reprice", "retain_key", "nurture", "reprice", "care_key", "develop",
+        "reprice", "reprice", "reprice", "develop",
+    ]  # fmt: skip
+
+    # A tie across a cut: f joins c and e (ranks 7-9, mean 8 -> 77.8), all medium.
+    tied = frame.assign(
+        churn_probability=frame["churn_probability"].replace(0.10, 0.12)
+    )
+    assert list(value_risk_matrix(tied)["risk_band"]) == [
+        "low", "high", "medium", "low", "medium", "medium", "low", "low", "low", "low"
+    ]  # fmt: skip
+    # b ties with them too (ranks 7-10, mean 8.5 -> 83.3): nobody is high.
+    top_tied = tied.assign(churn_probability=tied["churn_probability"].clip(upper=0.12))
+    assert list(value_risk_matrix(top_tied)["risk_band"]) == [
+        "low", "medium", "medium", "low", "medium", "medium", "low", "low", "low", "low"
+    ]  # fmt: skip
+    # Everyone the same (mean rank 5.5 -> 50): everyone low.
+    same = frame.assign(churn_probability=0.05)
+    assert set(value_risk_matrix(same)["risk_band"]) == {"low"}
+
+
+def test_rank_cut_points_go_to_the_upper_band() -> None:
+    """Eleven customers: percentile ranks 0, 10, ..., 100, so ranks 70 and 90 are
+    exactly on the cuts and go to the upper band."""
+    frame = pd.DataFrame(
+        {
+            "customer": [f"c{i}" for i in range(11)],
+            "value_score": [50.0] * 11,
+            "churn_probability": [0.01 * i for i in range(11)],
+        }
+    )
+    out = value_risk_matrix(frame)
+    assert list(out["risk_band"]) == ["low"] * 7 + ["medium"] * 2 + ["high"] * 2
+    custom = value_risk_matrix(frame, bands=ValueRiskBands(risk_cuts=(50.0, 100.0)))
+    assert list(custom["risk_band"]) == ["low"] * 5 + ["medium"] * 5 + ["high"]
+    alone = value_risk_matrix(frame.head(1))
+    assert list(alone["risk_band"]) == ["high"]  # one customer is the riskiest
+
+
 def test_cells_carry_their_treatment() -> None:
     frame = pd.DataFrame(
         {"customer": ["vip", "loyal", "churner"], "value_score": [95.0, 90.0, 10.0],
          "churn_probability": [0.7, 0.05, 0.9]}
     )  # fmt: skip
-    out = value_risk_matrix(frame).set_index("customer")
+    bands = ValueRiskBands(risk_basis="probability")
+    out = value_risk_matrix(frame, bands=bands).set_index("customer")
     assert out.loc["vip", "segment"] == "retain_key"
     assert out.loc["vip", "segment_zh"] == "高价值高风险"
     assert out.loc["vip", "treatment_en"].startswith("Targeted retention")
@@ -64,7 +153,9 @@ def test_configured_bands_and_counts() -> None:
         {"customer": ["a", "b", "c"], "value_score": [60.0, 95.0, 30.0],
          "churn_probability": [0.1, 0.35, 0.35]}
     )  # fmt: skip
-    bands = ValueRiskBands(value_cuts=(25.0, 90.0), risk_cuts=(0.05, 0.3))
+    bands = ValueRiskBands(
+        value_cuts=(25.0, 90.0), risk_cuts=(0.05, 0.3), risk_basis="probability"
+    )
     out = value_risk_matrix(frame, bands=bands)
     # 0.1 is medium risk once the low band ends at 0.05.
     assert list(out["segment"]) == ["nurture", "retain_key", "retain"]
@@ -73,6 +164,14 @@ def test_configured_bands_and_counts() -> None:
     assert counts.loc["medium", "high"] == 1
     assert counts.loc["medium", "medium"] == 1
     assert int(counts.to_numpy().sum()) == 3
+
+
+def test_default_risk_cuts_follow_the_basis() -> None:
+    assert ValueRiskBands().risk_basis == "rank"
+    assert ValueRiskBands().risk_cuts == (70.0, 90.0)
+    assert ValueRiskBands(risk_basis="probability").risk_cuts == (0.2, 0.5)
+    assert ValueRiskBands(risk_cuts=(60.0, 95.0)).risk_cut_points == (60.0, 95.0)
+    assert ValueRiskBands() == ValueRiskBands(risk_cuts=(70.0, 90.0))
 
 
 @pytest.mark.parametrize(
@@ -93,9 +192,24 @@ def test_bad_inputs_are_refused(frame: pd.DataFrame, message: str) -> None:
         value_risk_matrix(frame)
 
 
-def test_bad_cut_points_are_refused() -> None:
-    with pytest.raises(ValueError, match="risk cuts"):
-        ValueRiskBands(risk_cuts=(0.6, 0.3))
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"risk_cuts": (95.0, 90.0)},
+         "risk cuts \\(rank\\) must satisfy 0 <= low <= high <= 100"),
+        ({"risk_cuts": (70.0, 101.0)}, "risk cuts \\(rank\\)"),
+        ({"risk_cuts": (0.6, 0.3), "risk_basis": "probability"},
+         "risk cuts \\(probability\\) must satisfy 0 <= low <= high <= 1"),
+        ({"risk_cuts": (70.0, 90.0), "risk_basis": "probability"},
+         "risk cuts \\(probability\\)"),
+        ({"risk_basis": "percentile"},
+         "risk basis must be one of rank, probability: 'percentile'"),
+        ({"value_cuts": (80.0, 50.0)}, "value cuts"),
+    ],
+)  # fmt: skip
+def test_bad_cut_points_are_refused(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ValueRiskBands(**kwargs)
 
 
 def test_customer_types_and_service_levels() -> None:
