@@ -11,15 +11,16 @@ as the generator's ``CampaignResponder`` says. After the campaign the responder
 decides who left within the horizon, which is recorded in the store as the CRM
 records a customer who left (closed, with the date), and the campaign is evaluated.
 
-The generator's baseline churn is low (about 4 % of customers over 90 days, the
-riskiest high-value customers 5-20 % over a year) and the pipeline's default risk
-cut (a churn probability of 0.5) leaves the high-value high-risk cell empty on an
-operator this small. So the bands are cut for it: high value is the top half of the
-value scores, high risk the top third of the churn probabilities; and the response
-model is one where the effect is large enough to be seen on a few hundred customers:
-a year's horizon, every accepted offer saves its would-be churner (``save_rate`` 1),
-most calls are answered and most decisions accept. The control group is half the
-list, the share that gives the narrowest interval for a given list.
+The cell is the pipeline's own: high value is the top 20 % of the value scores, high
+risk the riskiest 10 % of the churn probabilities (ranked), so on this operator it holds
+about 2 % of the customers valued (21 with these seeds). The generator's baseline churn
+is low (about 4 % of customers over 90 days, the riskiest high-value customers 5-20 %
+over a year), so the response model is one where the effect is as large as it can be: a
+year's horizon, every accepted offer saves its would-be churner (``save_rate`` 1), most
+calls are answered and most decisions accept. The control group is half the list, the
+share that gives the narrowest interval for a given list. On a list this short the
+interval is wide (tens of points, and it includes 0): the test checks that the known
+effect lies inside it, not that the uplift is significant.
 """
 
 from __future__ import annotations
@@ -30,18 +31,16 @@ from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.test.utils import override_settings
 from tests.telcrm.factories import UserFactory
 
-import telcrm_pipeline.run as pipeline_stages
 from telcrm.campaigns.choices import (
     CampaignChannel,
     CampaignGoal,
@@ -82,7 +81,6 @@ from telcrm.inventory.models import Subscription
 from telcrm.users.choices import Role
 from telcrm.users.models import User
 from telcrm_pipeline.run import PipelineSettings
-from telcrm_pipeline.segments.strategy import ValueRiskBands, value_risk_matrix
 from telcrm_pipeline.synthetic import (
     CampaignResponder,
     GeneratorConfig,
@@ -123,17 +121,6 @@ PILOT_DAYS, FULL_RUN_DAYS = 2, 8
 ZONE = ZoneInfo(settings.TIME_ZONE)
 
 
-def bands_for_a_small_operator(frame: pd.DataFrame, **_: Any) -> pd.DataFrame:
-    """The value x risk matrix with high value = the top half of the value scores and
-    high risk = the top third of the churn probabilities."""
-    risk = frame["churn_probability"]
-    bands = ValueRiskBands(
-        value_cuts=(25.0, 50.0),
-        risk_cuts=(float(risk.quantile(1 / 3)), float(risk.quantile(2 / 3))),
-    )
-    return value_risk_matrix(frame, bands=bands)
-
-
 @pytest.fixture(scope="module")
 def operator_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("campaign-operator")
@@ -142,16 +129,11 @@ def operator_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def scored_operator(
-    operator_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
+def scored_operator(operator_dir: Path, tmp_path: Path) -> Iterator[Path]:
     """The operator imported and scored by a pipeline run, in a private home."""
     from telcrm.analytics.services import pipeline_run
     from telcrm.imports.services import import_directory
 
-    monkeypatch.setattr(
-        pipeline_stages, "value_risk_matrix", bands_for_a_small_operator
-    )
     home = tmp_path / "home"
     with override_settings(TELCRM_HOME=home, TELCRM_STORE_DIR=home / "store"):
         import_directory(operator_dir / "silos")
@@ -252,7 +234,7 @@ def test_a_retention_campaign_from_the_cell_to_its_measured_uplift(
     # The marketer turns the pipeline's cell into a campaign (the live count first).
     rule = {"segments": ["retain_key"]}
     listed = target_customers(rule).count()
-    assert listed >= 200, listed
+    assert listed >= 20, listed  # 21 with these seeds
     campaign = campaign_create(
         by=marketer,
         name="Key customers at risk",
