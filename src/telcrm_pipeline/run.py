@@ -59,6 +59,7 @@ from telcrm_pipeline.risk.bad_debt import bad_debt_scores
 from telcrm_pipeline.risk.fraud import fraud_flags
 from telcrm_pipeline.segments.strategy import (
     CUSTOMER_TYPES,
+    ValueRiskBands,
     customer_types,
     seven_p_table,
     value_risk_matrix,
@@ -87,12 +88,15 @@ PROFILE_COLUMNS = (
 class PipelineSettings:
     """``capacity``: customers the retention team can call in a month (precision at
     capacity); ``cost_rates``: the value stage's costs; ``clv_horizon_months``: how
-    far lifetime value looks; ``seed``: every random choice."""
+    far lifetime value looks; ``bands``: the cuts of the value x risk matrix (an
+    operator whose retention team can call more widens the high bands);
+    ``seed``: every random choice."""
 
     capacity: int = 100
     cost_rates: CostRates = field(default_factory=CostRates)
     clv_horizon_months: int = 24
     profiles: int | None = None  # k of the consumption profiles (None: chosen)
+    bands: ValueRiskBands = field(default_factory=ValueRiskBands)
     seed: int = 0
 
 
@@ -245,7 +249,9 @@ def run_pipeline(
     )
 
     clock.start("segments", "value x risk matrix, customer types, 7P")
-    results = customer_results(scores, approved, bad_debt, value, clv, profile_of)
+    results = customer_results(
+        scores, approved, bad_debt, value, clv, profile_of, bands=settings.bands
+    )
     write_mart(marts, "customer_results", results)
     write_mart(
         marts,
@@ -385,6 +391,8 @@ def customer_results(
     value: pd.DataFrame,
     clv: pd.DataFrame,
     profile_of: pd.DataFrame,
+    *,
+    bands: ValueRiskBands,
 ) -> pd.DataFrame:
     """One row per customer scored: the columns ``CustomerScore`` holds.
 
@@ -421,7 +429,7 @@ def customer_results(
     frame["churn_model"] = f"{CHURN} v{churn_model.version}"
     frame["potential_score"] = percentile_score(frame["clv"])
     valued = frame.dropna(subset=["value_score", "churn_probability", "clv"])
-    placed = value_risk_matrix(valued)[
+    placed = value_risk_matrix(valued, bands=bands)[
         ["customer", "value_band", "risk_band", "segment", "treatment_en"]
     ].rename(columns={"segment": "segment_code", "treatment_en": "treatment"})
     types = customer_types(valued)
