@@ -232,10 +232,22 @@ def _add_attempts(
         at__gt=at - config.longest_lookback, at__lt=at + config.longest_lookback
     )
     for qs in _filter_in(rows, "customer_id", by_customer):
-        for cid, when, channel, campaign_id, outcome in qs.values_list(
-            "customer_id", "at", "channel", "campaign_id", "outcome"
+        for cid, when, channel, campaign_id, outcome, outcome_at in qs.values_list(
+            "customer_id", "at", "channel", "campaign_id", "outcome", "outcome_at"
         ):
-            facts[cid].attempts.append(AttemptFact(when, channel, campaign_id, outcome))
+            facts[cid].attempts.append(
+                AttemptFact(when, channel, campaign_id, _known(outcome, outcome_at, at))
+            )
+
+
+def _known(
+    outcome: str, outcome_at: datetime.datetime | None, at: datetime.datetime
+) -> str:
+    """An attempt's outcome as known at ``at``: one recorded later was not known
+    yet (a refusal recorded tomorrow does not undo a contact allowed today)."""
+    if outcome_at is not None and outcome_at <= at:
+        return outcome
+    return ContactOutcome.RESERVED
 
 
 def _add_complaints(
@@ -441,19 +453,34 @@ def contact_reserve(
 
 
 def decision_replay(decision: ContactDecision) -> Decision:
-    """Re-decide a logged decision from the records as they stand (CP-T6): an
-    allowed contact's consent, list and window checks give the same answer."""
+    """Re-decide a logged decision from the records (CP-T6): an allowed contact's
+    consent, list and window checks give the same answer. The records are read as
+    they stood at the decision: attempts reserved before it, outcomes recorded by
+    its moment, the campaign's terms then."""
     config = policy_config_load()
-    facts = customer_facts([decision.customer_id], decision.at, config)
+    at = decision.at
+    facts = customer_facts([decision.customer_id], at, config)
     facts_of = facts[decision.customer_id]
-    # The attempt this decision created is not part of what it was decided on.
+    # The attempts on record when it was decided: those reserved by earlier
+    # decisions, not its own nor any reserved after it (even at the same instant).
+    earlier = ContactAttempt.objects.filter(
+        customer_id=decision.customer_id,
+        decision_id__lt=decision.pk,
+        at__gt=at - config.longest_lookback,
+        at__lt=at + config.longest_lookback,
+    )
     facts_of.attempts = [
-        a
-        for a in facts_of.attempts
-        if not (a.at == decision.at and a.campaign_id == decision.campaign_id)
+        AttemptFact(when, channel, campaign_id, _known(outcome, outcome_at, at))
+        for when, channel, campaign_id, outcome, outcome_at in earlier.values_list(
+            "at", "channel", "campaign_id", "outcome", "outcome_at"
+        )
     ]
     facts_of.pending = []
-    terms = campaign_terms(decision.campaign)
+    # The campaign as it stood then (its history), not as it stands now.
+    then = decision.campaign.history.filter(
+        history_date__lte=decision.decided_at
+    ).first()
+    terms = campaign_terms(then.instance if then else decision.campaign)
     return decide(
         facts_of, terms, decision.channel, decision.at, config, decision.stage
     )

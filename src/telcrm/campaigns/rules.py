@@ -407,12 +407,16 @@ def _caps_and_priority(
     config: PolicyConfig,
     stage: str,
 ) -> Decision:
-    for cap in config.caps:
-        if not cap.applies_to(channel):
-            continue
-        used = busiest_window(facts.attempts, cap, at)
+    used_by_cap = [
+        (cap, busiest_window(facts.attempts, cap, at))
+        for cap in config.caps
+        if cap.applies_to(channel)
+    ]
+    # Rule 8 before rule 10: a cap already full denies as a cap, whoever waits.
+    for cap, used in used_by_cap:
         if used >= cap.max_attempts:
             return _deny(PolicyRule.FREQUENCY_CAP, cap_id=cap.cap_id, count=used)
+    for cap, used in used_by_cap:
         ahead = sum(
             1
             for p in facts.pending
