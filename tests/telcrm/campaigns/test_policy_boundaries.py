@@ -695,7 +695,7 @@ def _evidence_checks(decision: ContactDecision) -> None:
         assert earlier.count() == count
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     spec=world_specs(),
     stream=st.lists(events(), min_size=10, max_size=40),
