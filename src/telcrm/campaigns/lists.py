@@ -10,9 +10,11 @@ higher-ranked campaign.
 from __future__ import annotations
 
 import datetime
+import operator
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -31,10 +33,12 @@ from telcrm.campaigns.choices import (
 from telcrm.campaigns.models import AgentCapacity, Campaign, CampaignMember
 from telcrm.campaigns.policy import (
     contact_reserve,
-    may_contact_many,
+    customer_facts,
+    cyclic_gc_paused,
+    decide_many,
     policy_config_load,
 )
-from telcrm.campaigns.rules import PolicyConfig
+from telcrm.campaigns.rules import CustomerFacts, PendingContact, PolicyConfig
 from telcrm.customers.models import Customer
 
 UPDATE_CHUNK = 900
@@ -118,9 +122,27 @@ def call_lists_build(*, day: datetime.date) -> CallListReport:
     report = CallListReport(day=day, capacity=sum(remaining.values()))
     config = policy_config_load()
     at = day_start(day)
-    for campaign in active_campaigns(day, CampaignChannel.OUTBOUND_CALL):
-        report.results.append(_campaign_list(campaign, day, at, remaining, config))
+    campaigns = active_campaigns(day, CampaignChannel.OUTBOUND_CALL)
+    with cyclic_gc_paused():
+        # Every campaign's members' facts at once: a customer on several lists is
+        # read once. The contacts each list queues join their facts' pending ones.
+        facts = customer_facts(eligible_customers(campaigns, day), at, config)
+        for campaign in campaigns:
+            report.results.append(
+                _campaign_list(campaign, day, at, remaining, config, facts)
+            )
     return report
+
+
+def eligible_customers(
+    campaigns: Sequence[Campaign], day: datetime.date
+) -> QuerySet[Customer]:
+    """The customers waiting for a list in any of ``campaigns``."""
+    waiting = [
+        Q(pk__in=eligible_members(campaign, day).values("customer_id"))
+        for campaign in campaigns
+    ]
+    return Customer.objects.filter(reduce(operator.or_, waiting, Q(pk__in=[])))
 
 
 def _campaign_list(
@@ -129,37 +151,37 @@ def _campaign_list(
     at: datetime.datetime,
     remaining: dict[int, int],
     config: PolicyConfig,
+    facts: dict[int, CustomerFacts],
 ) -> CampaignListResult:
     result = CampaignListResult(campaign.code)
     members = dict(eligible_members(campaign, day).values_list("customer_id", "pk"))
     result.eligible = len(members)
     if not members:
         return result
-    customers = Customer.objects.filter(
-        pk__in=eligible_members(campaign, day).values("customer_id")
-    )
-    decisions = may_contact_many(
-        customers,
+    decisions = decide_many(
+        {customer_id: facts[customer_id] for customer_id in members},
         campaign,
         campaign.channel,
         at,
         stage=DecisionStage.LIST_BUILD,
         config=config,
     )
-    allowed: list[int] = []
+    allowed: list[int] = []  # customers, in id order
     denied_by_rule: dict[str, list[int]] = defaultdict(list)
     for customer_id in sorted(decisions):
         decision = decisions[customer_id]
         if decision.allowed:
-            allowed.append(members[customer_id])
+            allowed.append(customer_id)
         else:
             denied_by_rule[decision.rule].append(members[customer_id])
             result.denied[decision.rule] += 1
     result.allowed = len(allowed)
     for rule, member_ids in denied_by_rule.items():
         for chunk in _chunks(member_ids):
-            CampaignMember.objects.filter(pk__in=chunk).update(last_denied_rule=rule)
-    by_agent = _assign(allowed, remaining)
+            CampaignMember.objects.filter(pk__in=chunk).exclude(
+                last_denied_rule=rule
+            ).update(last_denied_rule=rule)
+    by_agent = _assign([members[c] for c in allowed], remaining)
     for agent_id, member_ids in by_agent.items():
         for chunk in _chunks(member_ids):
             CampaignMember.objects.filter(pk__in=chunk).update(
@@ -169,6 +191,10 @@ def _campaign_list(
                 last_denied_rule="",
             )
         result.queued += len(member_ids)
+    # _assign deals the allowed in order: the first ``queued`` of them got seats.
+    queued = PendingContact((-campaign.priority, campaign.pk), campaign.channel)
+    for customer_id in allowed[: result.queued]:
+        facts[customer_id].pending.append(queued)
     return result
 
 

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import gc
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from telcrm.campaigns.choices import (
     ACTIVE_STATUSES,
@@ -191,7 +194,11 @@ def _add_contacts(
     entries = DoNotCallEntry.objects.filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=at), added_at__lte=at
     )
-    # The list is small next to the customers: scan it, match in memory.
+    if len(phones) <= ID_CHUNK:
+        # A customer at the moment of contact, or a few: look their numbers up.
+        # The list may be a regulator's registry of millions of numbers.
+        entries = entries.filter(phone__in=list(phones))
+    # A whole target list: one pass over the do-not-call list, matched in memory.
     for entry_id, phone, added, expires in entries.values_list(
         "id", "phone", "added_at", "expires_at"
     ):
@@ -211,7 +218,7 @@ def _add_suppressions(facts: dict[int, CustomerFacts], by_customer: Any) -> None
 def _add_consents(facts: dict[int, CustomerFacts], by_customer: Any) -> None:
     rows = Consent.objects.filter(
         purpose__in=[ConsentPurpose.MARKETING, ConsentPurpose.PROFILING]
-    )
+    ).order_by()  # the rules pick the earliest valid one: no sort needed
     for qs in _filter_in(rows, "customer_id", by_customer):
         for consent_id, cid, purpose, channel, granted, withdrawn in qs.values_list(
             "id", "customer_id", "purpose", "channel", "granted_at", "withdrawn_at"
@@ -272,16 +279,28 @@ def _add_complaints(
 
 
 def _add_pending(facts: dict[int, CustomerFacts], by_customer: Any) -> None:
-    """Contacts queued on active campaigns' call lists (rule 10)."""
+    """Contacts queued on active campaigns' call lists (rule 10).
+
+    For a target list (a queryset) every queued contact is read and matched in
+    memory: they are at most the seats of the days lists were built for, few next
+    to a list, and one pass over them beats a probe per customer and campaign.
+    """
     rows = CampaignMember.objects.filter(
         state=MemberState.QUEUED,
         campaign__status__in=ACTIVE_STATUSES,
     ).exclude(group=MemberGroup.CONTROL)
-    for qs in _filter_in(rows, "customer_id", by_customer):
+    if isinstance(by_customer, QuerySet):
+        batches: Iterator[QuerySet[Any]] = iter([rows.order_by()])
+    else:
+        batches = _filter_in(rows, "customer_id", by_customer)
+    for qs in batches:
         for cid, campaign_id, priority, channel in qs.values_list(
             "customer_id", "campaign_id", "campaign__priority", "campaign__channel"
         ):
-            facts[cid].pending.append(PendingContact((-priority, campaign_id), channel))
+            if cid in facts:
+                facts[cid].pending.append(
+                    PendingContact((-priority, campaign_id), channel)
+                )
 
 
 def decision_row(
@@ -341,18 +360,92 @@ def may_contact_many(
     campaigns built in one run see the higher-ranked ones built before them.
     """
     config = config or policy_config_load()
-    facts = customer_facts(customer_ids, at, config)
+    with cyclic_gc_paused():
+        facts = customer_facts(customer_ids, at, config)
+        for cid, more in (extra_pending or {}).items():
+            if cid in facts:
+                facts[cid].pending.extend(more)
+        return decide_many(facts, campaign, channel, at, stage=stage, config=config)
+
+
+def decide_many(
+    facts: dict[int, CustomerFacts],
+    campaign: Campaign,
+    channel: str,
+    at: datetime.datetime,
+    *,
+    stage: str = DecisionStage.LIST_BUILD,
+    config: PolicyConfig,
+) -> dict[int, Decision]:
+    """Decide and log for customers whose facts at ``at`` are loaded already
+    (``customer_facts``): a list build loads them once for all its campaigns."""
     terms = campaign_terms(campaign)
-    decisions: dict[int, Decision] = {}
-    rows = []
-    for cid, customer_facts_ in facts.items():
-        if extra_pending and cid in extra_pending:
-            customer_facts_.pending.extend(extra_pending[cid])
-        decision = decide(customer_facts_, terms, channel, at, config, stage)
-        decisions[cid] = decision
-        rows.append(decision_row(cid, terms, channel, at, stage, decision))
-    ContactDecision.objects.bulk_create(rows, batch_size=2000)
+    with cyclic_gc_paused():
+        decisions = {
+            cid: decide(customer, terms, channel, at, config, stage)
+            for cid, customer in facts.items()
+        }
+        decisions_log(decisions, terms, channel, at, stage)
     return decisions
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a batch of decisions.
+
+    A batch builds millions of small objects (facts, decisions), none of them in a
+    cycle; the collector would walk the whole growing heap again and again (a
+    third of a list build's time at 100,000 customers). Reference counting still
+    frees everything; the collector runs again when the batch ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+DECISION_COLUMNS = (
+    "customer_id", "campaign_id", "channel", "at", "stage", "allowed", "rule",
+    "detail", "decided_at",
+)  # fmt: skip
+
+
+def decisions_log(
+    decisions: dict[int, Decision],
+    campaign: CampaignTerms,
+    channel: str,
+    at: datetime.datetime,
+    stage: str,
+) -> None:
+    """``ContactDecision`` rows for many decisions at once, as ``decision_row``
+    makes them, without a model instance each: ``COPY`` on PostgreSQL, one
+    ``executemany`` elsewhere (a million decisions in seconds, not minutes)."""
+    ops = connection.ops
+    encoder = ContactDecision._meta.get_field("detail").encoder
+    at_value = ops.adapt_datetimefield_value(at)
+    now_value = ops.adapt_datetimefield_value(timezone.now())
+    rows = (
+        (
+            cid, campaign.campaign_id, channel, at_value, stage, decision.allowed,
+            decision.rule, ops.adapt_json_value(decision.detail, encoder), now_value,
+        )
+        for cid, decision in decisions.items()
+    )  # fmt: skip
+    table = ContactDecision._meta.db_table
+    columns = ", ".join(DECISION_COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(DECISION_COLUMNS))
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
+            while batch := list(islice(rows, 10_000)):
+                cursor.executemany(sql, batch)
 
 
 def policy_preview(
@@ -490,6 +583,7 @@ __all__ = [
     "NUMBER_CHANNELS",
     "contact_reserve",
     "customer_facts",
+    "decide_many",
     "may_contact",
     "may_contact_many",
     "policy_config_load",

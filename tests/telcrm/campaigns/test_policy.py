@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from tests.telcrm.campaigns.helpers import (
     MONDAY_10,
     reachable_customer,
@@ -116,6 +118,29 @@ def test_rule_2_a_number_on_the_do_not_call_list_blocks_calls_not_email() -> Non
     email = running_campaign(channel=CampaignChannel.EMAIL)
     assert may_contact(customer, call, CALL, MONDAY_10).rule == PolicyRule.SUPPRESSION
     assert may_contact(customer, email, CampaignChannel.EMAIL, MONDAY_10).allowed
+
+
+def test_rule_2_one_customer_is_looked_up_not_the_whole_do_not_call_list() -> None:
+    """At the moment of contact the list is searched for the customer's numbers: it
+    may be a regulator's registry of millions, read whole for every call before."""
+    customer = reachable_customer()
+    phone = customer.party.contact_media.get(kind="phone").phone
+    others = [f"+861390000{n:04d}" for n in range(3)]
+    for number in [*others, phone]:
+        DoNotCallEntry.objects.create(
+            phone=number, source=DoNotCallSource.REGULATOR, added_at=MONDAY_10 - DAY
+        )
+    campaign = running_campaign()
+    with CaptureQueriesContext(connection) as queries:
+        decision = may_contact(customer, campaign, CALL, MONDAY_10)
+    entry = DoNotCallEntry.objects.get(phone=phone)
+    assert (decision.rule, decision.detail) == (
+        PolicyRule.SUPPRESSION,
+        {"dnc_entry_id": entry.pk},
+    )
+    (lookup,) = [q["sql"] for q in queries if "customers_donotcallentry" in q["sql"]]
+    assert phone in lookup
+    assert not any(number in lookup for number in others)
 
 
 def test_rule_4_no_consent_for_the_channel_is_a_refusal() -> None:
