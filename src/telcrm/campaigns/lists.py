@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import operator
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from zoneinfo import ZoneInfo
@@ -36,12 +36,11 @@ from telcrm.campaigns.policy import (
     customer_facts,
     cyclic_gc_paused,
     decide_many,
+    id_chunks,
     policy_config_load,
 )
 from telcrm.campaigns.rules import CustomerFacts, PendingContact, PolicyConfig
 from telcrm.customers.models import Customer
-
-UPDATE_CHUNK = 900
 
 
 @dataclass
@@ -99,11 +98,6 @@ def active_campaigns(day: datetime.date, channel: str) -> list[Campaign]:
             ends_on__gte=day,
         ).order_by("-priority", "id")
     )
-
-
-def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), UPDATE_CHUNK):
-        yield ids[start : start + UPDATE_CHUNK]
 
 
 @transaction.atomic
@@ -177,13 +171,13 @@ def _campaign_list(
             result.denied[decision.rule] += 1
     result.allowed = len(allowed)
     for rule, member_ids in denied_by_rule.items():
-        for chunk in _chunks(member_ids):
+        for chunk in id_chunks(member_ids):
             CampaignMember.objects.filter(pk__in=chunk).exclude(
                 last_denied_rule=rule
             ).update(last_denied_rule=rule)
     by_agent = _assign([members[c] for c in allowed], remaining)
     for agent_id, member_ids in by_agent.items():
-        for chunk in _chunks(member_ids):
+        for chunk in id_chunks(member_ids):
             CampaignMember.objects.filter(pk__in=chunk).update(
                 state=MemberState.QUEUED,
                 assigned_agent_id=agent_id,

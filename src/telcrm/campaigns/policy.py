@@ -17,7 +17,7 @@ import dataclasses
 import datetime
 import gc
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from typing import Any
@@ -49,7 +49,6 @@ from telcrm.campaigns.models import (
     RegionTimeZone,
 )
 from telcrm.campaigns.rules import (
-    NUMBER_CHANNELS,
     AttemptFact,
     CampaignTerms,
     CapRule,
@@ -121,7 +120,8 @@ def campaign_terms(campaign: Campaign) -> CampaignTerms:
     )
 
 
-def _id_chunks(ids: list[int]) -> Iterator[list[int]]:
+def id_chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    """``ids`` in slices small enough for one ``IN (...)`` list on SQLite."""
     for start in range(0, len(ids), ID_CHUNK):
         yield ids[start : start + ID_CHUNK]
 
@@ -141,7 +141,7 @@ def customer_facts(
     else:
         ids = list(customer_ids)
         parties = {}
-        for chunk in _id_chunks(ids):
+        for chunk in id_chunks(ids):
             parties.update(
                 Customer.objects.filter(pk__in=chunk).values_list("id", "party_id")
             )
@@ -162,7 +162,7 @@ def _filter_in(qs: QuerySet[Any], field: str, values: Any) -> Iterator[QuerySet[
     if isinstance(values, QuerySet):
         yield qs.filter(**{f"{field}__in": values})
         return
-    for chunk in _id_chunks(list(values)):
+    for chunk in id_chunks(list(values)):
         yield qs.filter(**{f"{field}__in": chunk})
 
 
@@ -235,17 +235,28 @@ def _add_attempts(
     at: datetime.datetime,
     config: PolicyConfig,
 ) -> None:
-    # Attempts after ``at`` too: a new one must fit every window it falls in.
-    rows = ContactAttempt.objects.filter(
+    for qs in _filter_in(_attempts_around(at, config), "customer_id", by_customer):
+        for cid, *attempt in qs.values_list("customer_id", *ATTEMPT_COLUMNS):
+            facts[cid].attempts.append(_attempt_fact(attempt, at))
+
+
+# What an ``AttemptFact`` is made of, in ``_attempt_fact``'s order.
+ATTEMPT_COLUMNS = ("at", "channel", "campaign_id", "outcome", "outcome_at")
+
+
+def _attempts_around(
+    at: datetime.datetime, config: PolicyConfig
+) -> QuerySet[ContactAttempt]:
+    """Attempts any cap or cool-off can count at ``at``: after ``at`` too, because a
+    new attempt must fit every window it falls in."""
+    return ContactAttempt.objects.filter(
         at__gt=at - config.longest_lookback, at__lt=at + config.longest_lookback
     )
-    for qs in _filter_in(rows, "customer_id", by_customer):
-        for cid, when, channel, campaign_id, outcome, outcome_at in qs.values_list(
-            "customer_id", "at", "channel", "campaign_id", "outcome", "outcome_at"
-        ):
-            facts[cid].attempts.append(
-                AttemptFact(when, channel, campaign_id, _known(outcome, outcome_at, at))
-            )
+
+
+def _attempt_fact(row: Sequence[Any], at: datetime.datetime) -> AttemptFact:
+    when, channel, campaign_id, outcome, outcome_at = row
+    return AttemptFact(when, channel, campaign_id, _known(outcome, outcome_at, at))
 
 
 def _known(
@@ -353,19 +364,11 @@ def may_contact_many(
     *,
     stage: str = DecisionStage.LIST_BUILD,
     config: PolicyConfig | None = None,
-    extra_pending: dict[int, list[PendingContact]] | None = None,
 ) -> dict[int, Decision]:
-    """``may_contact`` for many customers at once, with the same rules and log.
-
-    ``extra_pending`` adds contacts queued by a list build still in progress, so
-    campaigns built in one run see the higher-ranked ones built before them.
-    """
+    """``may_contact`` for many customers at once, with the same rules and log."""
     config = config or policy_config_load()
     with cyclic_gc_paused():
         facts = customer_facts(customer_ids, at, config)
-        for cid, more in (extra_pending or {}).items():
-            if cid in facts:
-                facts[cid].pending.extend(more)
         return decide_many(facts, campaign, channel, at, stage=stage, config=config)
 
 
@@ -558,17 +561,11 @@ def decision_replay(decision: ContactDecision) -> Decision:
     facts_of = facts[decision.customer_id]
     # The attempts on record when it was decided: those reserved by earlier
     # decisions, not its own nor any reserved after it (even at the same instant).
-    earlier = ContactAttempt.objects.filter(
-        customer_id=decision.customer_id,
-        decision_id__lt=decision.pk,
-        at__gt=at - config.longest_lookback,
-        at__lt=at + config.longest_lookback,
+    earlier = _attempts_around(at, config).filter(
+        customer_id=decision.customer_id, decision_id__lt=decision.pk
     )
     facts_of.attempts = [
-        AttemptFact(when, channel, campaign_id, _known(outcome, outcome_at, at))
-        for when, channel, campaign_id, outcome, outcome_at in earlier.values_list(
-            "at", "channel", "campaign_id", "outcome", "outcome_at"
-        )
+        _attempt_fact(row, at) for row in earlier.values_list(*ATTEMPT_COLUMNS)
     ]
     facts_of.pending = []
     # The campaign as it stood then (its history), not as it stands now.
@@ -582,10 +579,10 @@ def decision_replay(decision: ContactDecision) -> Decision:
 
 
 __all__ = [
-    "NUMBER_CHANNELS",
     "contact_reserve",
     "customer_facts",
     "decide_many",
+    "id_chunks",
     "may_contact",
     "may_contact_many",
     "policy_config_load",
