@@ -825,12 +825,22 @@ def campaigns_launch(
 
 @dataclass
 class ExpectedList:
+    """What one campaign's list must be: its waiting members in call order (by
+    customer: the builder schedules no call-backs) with the rule that must decide
+    each, the seats still free when it is built, and who gets them."""
+
     code: str
-    eligible: int = 0
-    allowed: int = 0
-    queued: int = 0
-    denied: Counter[str] = field(default_factory=Counter)
+    free_seats: int = 0
+    ordered: list[tuple[int, str]] = field(default_factory=list)
     queued_customers: list[int] = field(default_factory=list)
+
+    @property
+    def eligible(self) -> int:
+        return len(self.ordered)
+
+    def denied(self, decided: int) -> Counter[str]:
+        """The denials among the first ``decided`` members, by rule."""
+        return Counter(rule for _, rule in self.ordered[:decided] if rule != "allowed")
 
 
 def expected_rule(
@@ -873,28 +883,69 @@ def expected_lists(op: Operator, launched: Sequence[Launched]) -> list[ExpectedL
     queued_before: set[int] = set()
     expected = []
     for campaign in sorted(launched, key=lambda c: (-c.priority, c.campaign_id)):
-        result = ExpectedList(campaign.code)
+        result = ExpectedList(campaign.code, free_seats=seats)
         members = sorted(
             CampaignMember.objects.filter(campaign_id=campaign.campaign_id)
             .exclude(group="control")
             .values_list("customer_id", flat=True)
         )
-        allowed = []
-        for customer_id in members:
-            rule = expected_rule(
-                op, customer_id, campaign.uses_usage_data, customer_id in queued_before
+        result.ordered = [
+            (
+                customer_id,
+                expected_rule(
+                    op,
+                    customer_id,
+                    campaign.uses_usage_data,
+                    customer_id in queued_before,
+                ),
             )
-            if rule == "allowed":
-                allowed.append(customer_id)
-            else:
-                result.denied[rule] += 1
-        result.eligible, result.allowed = len(members), len(allowed)
+            for customer_id in members
+        ]
+        allowed = [c for c, rule in result.ordered if rule == "allowed"]
         result.queued_customers = allowed[:seats]
-        result.queued = len(result.queued_customers)
-        seats -= result.queued
+        seats -= len(result.queued_customers)
         queued_before.update(result.queued_customers)
         expected.append(result)
     return expected
+
+
+def list_disagreements(
+    got: Any, want: ExpectedList, logged: dict[int, str], queued: set[int]
+) -> list[str]:
+    """How a built list (``got``, a ``CampaignListResult``; ``logged``, its list-build
+    decisions' rules by customer; ``queued``, its queued customers) differs from
+    the truth. A list decides its members in call order, only until the free seats
+    are full: the decided ones must be a prefix, each decided by the rule the truth
+    calls for, and they must hold enough allowed members to fill the seats (or be
+    every member)."""
+    problems = []
+    decided = want.ordered[: got.decided]
+    allowed = sum(rule == "allowed" for _, rule in decided)
+    if got.eligible != want.eligible:
+        problems.append(f"eligible {got.eligible}, expected {want.eligible}")
+    if logged != dict(decided):
+        wrong = sum(logged.get(c) != rule for c, rule in decided)
+        problems.append(
+            f"{len(logged)} decisions logged for the first {got.decided} members in "
+            f"call order, {wrong} of them missing or by another rule"
+        )
+    if (got.allowed, dict(got.denied)) != (allowed, dict(want.denied(got.decided))):
+        problems.append(
+            f"allowed {got.allowed}, denied {dict(got.denied)}; the truth for the "
+            f"members decided: {allowed}, {dict(want.denied(got.decided))}"
+        )
+    if got.decided < want.eligible and allowed < want.free_seats:
+        problems.append(
+            f"stopped after {got.decided} members with {allowed} allowed for "
+            f"{want.free_seats} free seats"
+        )
+    if queued != set(want.queued_customers) or got.queued != len(queued):
+        problems.append(
+            f"queued {got.queued} ({len(queued)} on the list), expected "
+            f"{len(want.queued_customers)}, "
+            f"{len(queued ^ set(want.queued_customers))} customers differ"
+        )
+    return problems
 
 
 # --- Handing the truth from one process to the next ---------------------------------

@@ -4,22 +4,21 @@ by the contact policy and spread over the agents' seats, higher priority first.
 Campaigns are built one after another in rank order (priority, then age), and each
 one's queued contacts are written before the next is checked, so the policy's
 priority rule sees them: a customer with one slot left under a cap goes to the
-higher-ranked campaign.
+higher-ranked campaign. A campaign's members are decided only until the seats left
+are full (``call_lists_build``).
 """
 
 from __future__ import annotations
 
 import datetime
-import operator
 from collections import Counter, defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import reduce
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from telcrm.campaigns.choices import (
@@ -39,14 +38,23 @@ from telcrm.campaigns.policy import (
     id_chunks,
     policy_config_load,
 )
-from telcrm.campaigns.rules import CustomerFacts, PendingContact, PolicyConfig
-from telcrm.customers.models import Customer
+from telcrm.campaigns.rules import PolicyConfig
+
+# Members decided at a time while a campaign's list fills: at least enough for the
+# policy's one-query-per-fact reads to pay, at most what keeps a batch's facts small.
+MIN_DECISION_BATCH = 500
+MAX_DECISION_BATCH = 20_000
 
 
 @dataclass
 class CampaignListResult:
+    """One campaign's list: its waiting members (``eligible``), those the policy
+    decided before the seats were full (``decided``), and of those the ``allowed``,
+    the ``queued`` (given a seat) and the denials by rule."""
+
     code: str
     eligible: int = 0
+    decided: int = 0
     allowed: int = 0
     queued: int = 0
     denied: Counter[str] = field(default_factory=Counter)
@@ -102,7 +110,15 @@ def active_campaigns(day: datetime.date, channel: str) -> list[Campaign]:
 
 @transaction.atomic
 def call_lists_build(*, day: datetime.date) -> CallListReport:
-    """(Re)build every agent's call list for ``day``."""
+    """(Re)build every agent's call list for ``day``.
+
+    Each campaign's waiting members are decided in order (call-backs due first,
+    then by customer) only until its allowed ones fill the seats still free: a
+    million-customer operator with 16,000 seats decides tens of thousands of
+    members a day, not every member of every list (docs/benchmarks.md). Members not
+    reached wait for the next build; the approval panel's policy preview gives the
+    whole list's picture.
+    """
     # Yesterday's unfinished lists and an earlier build of today go back to pending.
     CampaignMember.objects.filter(state=MemberState.QUEUED, call_day__lte=day).update(
         state=MemberState.PENDING, assigned_agent=None, call_day=None
@@ -116,27 +132,29 @@ def call_lists_build(*, day: datetime.date) -> CallListReport:
     report = CallListReport(day=day, capacity=sum(remaining.values()))
     config = policy_config_load()
     at = day_start(day)
-    campaigns = active_campaigns(day, CampaignChannel.OUTBOUND_CALL)
     with cyclic_gc_paused():
-        # Every campaign's members' facts at once: a customer on several lists is
-        # read once. The contacts each list queues join their facts' pending ones.
-        facts = customer_facts(eligible_customers(campaigns, day), at, config)
-        for campaign in campaigns:
-            report.results.append(
-                _campaign_list(campaign, day, at, remaining, config, facts)
-            )
+        for campaign in active_campaigns(day, CampaignChannel.OUTBOUND_CALL):
+            report.results.append(_campaign_list(campaign, day, at, remaining, config))
     return report
 
 
-def eligible_customers(
-    campaigns: Sequence[Campaign], day: datetime.date
-) -> QuerySet[Customer]:
-    """The customers waiting for a list in any of ``campaigns``."""
-    waiting = [
-        Q(pk__in=eligible_members(campaign, day).values("customer_id"))
-        for campaign in campaigns
-    ]
-    return Customer.objects.filter(reduce(operator.or_, waiting, Q(pk__in=[])))
+def members_in_call_order(
+    campaign: Campaign, day: datetime.date
+) -> list[tuple[int, int]]:
+    """``(customer id, member id)`` of the members waiting for ``day``'s list, in
+    the order they are offered seats: call-backs promised for the day first (by
+    their time), then the others by customer."""
+    waiting = eligible_members(campaign, day).order_by(
+        F("callback_at").asc(nulls_last=True), "customer_id"
+    )
+    return list(waiting.values_list("customer_id", "pk"))
+
+
+def decision_batch_size(wanted: int) -> int:
+    """How many members to decide next when ``wanted`` more allowed ones would fill
+    the seats: as many as are wanted (most are allowed), within bounds that keep
+    the rounds few and the overshoot small."""
+    return min(MAX_DECISION_BATCH, max(MIN_DECISION_BATCH, wanted))
 
 
 def _campaign_list(
@@ -145,51 +163,70 @@ def _campaign_list(
     at: datetime.datetime,
     remaining: dict[int, int],
     config: PolicyConfig,
-    facts: dict[int, CustomerFacts],
 ) -> CampaignListResult:
     result = CampaignListResult(campaign.code)
-    members = dict(eligible_members(campaign, day).values_list("customer_id", "pk"))
-    result.eligible = len(members)
-    if not members:
+    free = sum(remaining.values())
+    if not free:
+        # No seat left for this campaign today: nobody is decided.
+        result.eligible = eligible_members(campaign, day).count()
         return result
+    waiting = members_in_call_order(campaign, day)
+    result.eligible = len(waiting)
+    allowed: list[int] = []  # member ids, in call order
+    while result.decided < len(waiting) and len(allowed) < free:
+        batch = waiting[
+            result.decided : result.decided + decision_batch_size(free - len(allowed))
+        ]
+        allowed += _decide_batch(batch, campaign, at, config, result)
+        result.decided += len(batch)
+    result.allowed = len(allowed)
+    by_agent = _assign(allowed, remaining)
+    for agent_id, member_ids in by_agent.items():
+        for chunk in id_chunks(member_ids):
+            CampaignMember.objects.filter(pk__in=chunk).update(
+                state=MemberState.QUEUED, assigned_agent_id=agent_id, call_day=day
+            )
+        result.queued += len(member_ids)
+    return result
+
+
+def _decide_batch(
+    batch: Sequence[tuple[int, int]],
+    campaign: Campaign,
+    at: datetime.datetime,
+    config: PolicyConfig,
+    result: CampaignListResult,
+) -> list[int]:
+    """Decide (and log) ``batch``'s members, record each one's latest denial (or
+    clear it), count the denials in ``result``; the allowed member ids, in order.
+
+    The facts are read afresh per batch, so the contacts queued by campaigns ranked
+    higher, written before this one is built, count for the priority rule.
+    """
+    member_of = dict(batch)
+    facts = customer_facts(list(member_of), at, config)
     decisions = decide_many(
-        {customer_id: facts[customer_id] for customer_id in members},
+        facts,
         campaign,
         campaign.channel,
         at,
         stage=DecisionStage.LIST_BUILD,
         config=config,
     )
-    allowed: list[int] = []  # customers, in id order
-    denied_by_rule: dict[str, list[int]] = defaultdict(list)
-    for customer_id in sorted(decisions):
-        decision = decisions[customer_id]
-        if decision.allowed:
-            allowed.append(customer_id)
-        else:
-            denied_by_rule[decision.rule].append(members[customer_id])
+    allowed = [member for customer, member in batch if decisions[customer].allowed]
+    latest_denial: dict[str, list[int]] = defaultdict(list)
+    latest_denial[""] = allowed
+    for customer, member in batch:
+        decision = decisions[customer]
+        if not decision.allowed:
+            latest_denial[decision.rule].append(member)
             result.denied[decision.rule] += 1
-    result.allowed = len(allowed)
-    for rule, member_ids in denied_by_rule.items():
+    for rule, member_ids in latest_denial.items():
         for chunk in id_chunks(member_ids):
             CampaignMember.objects.filter(pk__in=chunk).exclude(
                 last_denied_rule=rule
             ).update(last_denied_rule=rule)
-    by_agent = _assign([members[c] for c in allowed], remaining)
-    for agent_id, member_ids in by_agent.items():
-        for chunk in id_chunks(member_ids):
-            CampaignMember.objects.filter(pk__in=chunk).update(
-                state=MemberState.QUEUED,
-                assigned_agent_id=agent_id,
-                call_day=day,
-                last_denied_rule="",
-            )
-        result.queued += len(member_ids)
-    # _assign deals the allowed in order: the first ``queued`` of them got seats.
-    queued = PendingContact((-campaign.priority, campaign.pk), campaign.channel)
-    for customer_id in allowed[: result.queued]:
-        facts[customer_id].pending.append(queued)
-    return result
+    return allowed
 
 
 def _assign(member_ids: list[int], remaining: dict[int, int]) -> dict[int, list[int]]:

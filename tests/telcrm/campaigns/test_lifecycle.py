@@ -543,7 +543,8 @@ def test_call_lists_command_builds_the_days_lists() -> None:
 
     assert out.getvalue().splitlines() == [
         "call lists of 2026-11-16: seat capacity 2",
-        f"{campaign.code}: eligible 4, allowed 3, queued 2; denied: consent 1",
+        f"{campaign.code}: eligible 4, decided 4, allowed 3, queued 2; "
+        "denied: consent 1",
         "queued 2 calls",
     ]
     assert (

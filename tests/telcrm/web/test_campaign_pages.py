@@ -514,7 +514,12 @@ def test_a_supervisor_builds_todays_lists_and_reads_the_report() -> None:
 
     assert "2 calls queued for 2 seat places today." in page
     row = page.split(f'data-campaign="{campaign.code}">')[1].split("</tr>")[0]
-    assert re.findall(r'"number">(\d+)<', row) == ["4", "3", "2"]
+    assert re.findall(r'"number">(\d+)<', row) == [
+        "4",
+        "4",
+        "3",
+        "2",
+    ]  # waiting, decided, allowed, queued
     assert "4 Consent for this purpose and channel: 1" in row
     assert logged_in(Role.MARKETER)[0].post("/campaigns/call-lists/").status_code == (
         403

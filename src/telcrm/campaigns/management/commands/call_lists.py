@@ -1,10 +1,11 @@
 """`telcrm call_lists --day YYYY-MM-DD`: build every agent's call list for a day.
 
 Eligible members of every active outbound-call campaign, checked by the contact
-policy (each decision logged) and spread over the agents' seats, higher priority
-first (``telcrm.campaigns.lists.call_lists_build``). Run it each morning (or from
-the campaigns page, "build today's call lists"); a second run the same day rebuilds
-the lists.
+policy (each decision logged) until the agents' seats are full, higher priority
+first (``telcrm.campaigns.lists.call_lists_build``); each campaign's line says how
+many members wait, how many were decided, allowed and queued. Run it each morning
+(or from the campaigns page, "build today's call lists"); a second run the same day
+rebuilds the lists.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ class Command(BaseCommand):
                 f"{rule} {n}" for rule, n in sorted(result.denied.items())
             )
             self.stdout.write(
-                f"{result.code}: eligible {result.eligible}, allowed "
+                f"{result.code}: eligible {result.eligible}, decided {result.decided}, "
+                f"allowed "
                 f"{result.allowed}, queued {result.queued}"
                 + (f"; denied: {denied}" if denied else "")
             )
