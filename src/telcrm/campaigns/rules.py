@@ -195,8 +195,10 @@ def decide(
 ) -> Decision:
     """The contact policy's decision for one customer, campaign, channel and moment.
 
-    At ``list_build`` the calling-hours rule asks whether the customer's day has any
-    calling window (the call's minute is not known yet); every other rule is the same.
+    At ``list_build`` the calling-hours rule asks whether the list's day (the
+    operator's date of ``at``) is a calling day where the customer lives: not a
+    holiday there, with some calling window (the call's minute is not known yet);
+    every other rule is the same.
     """
     for rule in (
         _campaign_active,
@@ -356,11 +358,17 @@ def _calling_hours(
     for province in facts.provinces:
         zone = config.zone_of(province)
         local = at.astimezone(_zone(zone))
-        if config.is_holiday(local.date(), province):
-            return _deny(
-                PolicyRule.CALLING_HOURS, zone=zone, holiday=local.date().isoformat()
-            )
-        spans = config.spans(province, local.weekday())
+        # A list is built for a calendar day of the operator's, and every zone calls
+        # on that date: a list built at midnight must not check a zone to the west
+        # against the day before.
+        day = (
+            local_date(at, config.default_zone)
+            if stage == DecisionStage.LIST_BUILD
+            else local.date()
+        )
+        if config.is_holiday(day, province):
+            return _deny(PolicyRule.CALLING_HOURS, zone=zone, holiday=day.isoformat())
+        spans = config.spans(province, day.weekday())
         moment = local.time().replace(tzinfo=None)
         open_now = (
             bool(spans)

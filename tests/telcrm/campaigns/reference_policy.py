@@ -24,7 +24,8 @@ The rules, in order; the first that denies decides:
    complaint, none closed less than the complaint cool-off ago;
 7. for calls and SMS: in every zone the customer lives in (address and number), not a
    holiday there and inside a calling window (a province's own windows replace the
-   default ones); at list build, the day only needs a window;
+   default ones); at list build, the operator's date of ``at`` is the day in every
+   zone, and it only needs a window;
 8. every cap applying to the channel holds fewer attempts than its maximum in
    ``(at - window, at]`` (attempts of every campaign, whatever their outcome), and
    in every window ending at an attempt recorded with a later moment that an
@@ -507,8 +508,14 @@ class ReferencePolicy:
             return None
         for province in self._provinces(customer):
             local = at.astimezone(ZoneInfo(self._zone(province)))
+            # At list build: the operator's date, in every zone.
+            day = (
+                at.astimezone(ZoneInfo(self.default_zone)).date()
+                if stage == LIST_BUILD
+                else local.date()
+            )
             for e in self._all("holiday"):
-                if e.data["day"] == local.date() and e.data["province"] in (
+                if e.data["day"] == day and e.data["province"] in (
                     "",
                     province,
                 ):
@@ -523,7 +530,7 @@ class ReferencePolicy:
             today = [
                 w
                 for w in windows
-                if w["weekday"] is None or w["weekday"] == local.weekday()
+                if w["weekday"] is None or w["weekday"] == day.weekday()
             ]
             clock = local.time().replace(tzinfo=None)
             if stage == LIST_BUILD:

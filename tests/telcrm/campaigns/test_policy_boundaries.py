@@ -235,6 +235,36 @@ def test_a_holiday_is_a_date_in_the_customers_own_zone(zones: None) -> None:
     )
 
 
+def test_a_list_is_built_for_the_operators_date_in_every_zone(zones: None) -> None:
+    """A list for 16 November is built at Shanghai's midnight, still the 15th in
+    Urumqi: the 16th is the day checked there too."""
+    Holiday.objects.create(
+        date=datetime.date(2026, 11, 16), province=XINJIANG, name="Regional"
+    )
+    Holiday.objects.create(
+        date=datetime.date(2026, 11, 15), province=NEW_YORK, name="Local"
+    )
+    campaign = running_campaign()
+    build = local(datetime.date(2026, 11, 16), "00:00:00", "Asia/Shanghai")
+    assert build.astimezone(ZoneInfo("Asia/Urumqi")).day == 15
+
+    def at_list_build(customer: Customer) -> tuple[bool, str]:
+        decision = may_contact(
+            customer, campaign, CALL, build, stage=DecisionStage.LIST_BUILD
+        )
+        return decided(decision)
+
+    assert at_list_build(customer_in(XINJIANG, XINJIANG)) == (
+        False,
+        PolicyRule.CALLING_HOURS,
+    )
+    # New York's holiday of the 15th is over: the list is for the 16th, a Monday.
+    assert at_list_build(customer_in(NEW_YORK, NEW_YORK)) == (
+        True,
+        PolicyRule.ALLOWED,
+    )
+
+
 FRENCH_HOURS = [
     (weekday, datetime.time(start), datetime.time(end))
     for weekday in range(5)
