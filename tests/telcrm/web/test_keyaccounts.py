@@ -157,9 +157,10 @@ def seed_rollups(group: Group) -> None:
     PaymentFactory(bill=bill(branch, this_month, "25.00"), amount=Decimal("25.00"))
     PaymentFactory(bill=bill(sub1, last_month, "50.00"), amount=Decimal("20.00"))
     PaymentFactory(bill=bill(sub2, year_ago, "999.00"), amount=Decimal("999.00"))
-    score(root, 0.2)
-    score(sub1, 0.6)
-    score(branch, 0.8)
+    # At high risk: the pipeline's high band (by rank), whatever the probability.
+    score(root, 0.2, risk_band="low")
+    score(sub1, 0.6, risk_band="medium")
+    score(branch, 0.8, risk_band="high")
     flag_run = PipelineRun.objects.get()
     for customer, status in ((branch, FlagStatus.OPEN), (sub1, FlagStatus.DISMISSED)):
         FraudFlag.objects.create(
@@ -208,7 +209,7 @@ def test_group_rollups_have_exact_numbers(group: Group) -> None:
     assert page.open_issues_count == 2
     assert page.risk.max_churn == 0.8
     assert page.risk.mean_churn == pytest.approx((0.2 + 0.6 + 0.8) / 3)
-    assert page.risk.high_risk_customers == 2
+    assert page.risk.high_risk_customers == 1
     assert page.risk.open_fraud_flags == 1
     assert page.risk.arrears == Decimal("30.00")
 
@@ -219,7 +220,7 @@ def test_subsidiary_page_rolls_up_its_own_subtree_only(group: Group) -> None:
     assert page.root == group.root
     assert page.nodes_count == 2
     assert page.revenue_total == Decimal("75.00")
-    assert page.risk.high_risk_customers == 2
+    assert page.risk.high_risk_customers == 1
     assert page.risk.arrears == Decimal("30.00")
 
 

@@ -45,9 +45,10 @@ from telcrm.web.scope import visible_customers
 
 ZERO = Decimal("0.00")
 REVENUE_MONTHS = 12
-# A customer is "at high risk" from this churn probability on (the pipeline's
-# high risk band starts here too: docs/web.md, "Key accounts and the workbench").
-HIGH_CHURN_RISK = 0.5
+# A customer is "at high risk" in the pipeline's high churn-risk band: the riskiest
+# by rank of the churn probability (PipelineSettings.bands), not an absolute cut,
+# because the model predicts next month's churn and its probabilities stay low.
+HIGH_RISK_BAND = "high"
 ISSUE_KINDS = (InteractionKind.COMPLAINT, InteractionKind.SERVICE_REQUEST)
 ISSUES_SHOWN = 20
 VISITS_SHOWN = 20
@@ -268,7 +269,7 @@ def group_risk(node: GroupNode, *, today: datetime.date) -> Risk:
     churn = CustomerScore.objects.filter(customer__in=customers).aggregate(
         max_churn=Max("churn_probability"),
         mean_churn=Avg("churn_probability"),
-        high=Count("pk", filter=Q(churn_probability__gte=HIGH_CHURN_RISK)),
+        high=Count("pk", filter=Q(risk_band=HIGH_RISK_BAND)),
     )
     arrears = (
         bills_outstanding(today)
