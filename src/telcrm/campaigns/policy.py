@@ -19,7 +19,6 @@ import gc
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import islice
 from typing import Any
 
 from django.conf import settings
@@ -61,6 +60,7 @@ from telcrm.campaigns.rules import (
     decide,
     local_date,
 )
+from telcrm.core.bulk import rows_insert
 from telcrm.customers.choices import (
     ConsentPurpose,
     InteractionKind,
@@ -425,9 +425,9 @@ def decisions_log(
     stage: str,
 ) -> None:
     """``ContactDecision`` rows for many decisions at once, as ``decision_row``
-    makes them, without a model instance each: ``COPY`` on PostgreSQL, one
-    ``executemany`` per 10,000 elsewhere (at 100,000 decisions on SQLite a fifth of
-    the time ``bulk_create`` took, docs/benchmarks.md)."""
+    makes them, without a model instance each (``rows_insert``; at 100,000
+    decisions on SQLite a fifth of the time ``bulk_create`` took,
+    docs/benchmarks.md)."""
     ops = connection.ops
     encoder = ContactDecision._meta.get_field("detail").encoder
     at_value = ops.adapt_datetimefield_value(at)
@@ -439,18 +439,7 @@ def decisions_log(
         )
         for cid, decision in decisions.items()
     )  # fmt: skip
-    table = ContactDecision._meta.db_table
-    columns = ", ".join(DECISION_COLUMNS)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(DECISION_COLUMNS))
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
-            while batch := list(islice(rows, 10_000)):
-                cursor.executemany(sql, batch)
+    rows_insert(ContactDecision, DECISION_COLUMNS, rows)
 
 
 def policy_preview(

@@ -43,6 +43,7 @@ from telcrm.campaigns.targeting import (
     target_customers,
     target_rule_clean,
 )
+from telcrm.core.bulk import rows_insert
 from telcrm.customers.choices import (
     ConsentChannel,
     ConsentPurpose,
@@ -239,6 +240,13 @@ def campaign_reject(
     return campaign
 
 
+# A new member's row, in ``_members_draw``'s order (the rest are NULL).
+MEMBER_COLUMNS = (
+    "campaign_id", "customer_id", "group", "stratum", "state", "attempts",
+    "last_outcome", "last_denied_rule",
+)  # fmt: skip
+
+
 def _members_draw(campaign: Campaign) -> int:
     """The frozen target list, a stratified control group and the pilot sample.
 
@@ -274,21 +282,20 @@ def _members_draw(campaign: Campaign) -> int:
     pilot = rng.choice(np.array(treated, dtype=np.int64), pilot_n, replace=False)
     for customer_id in pilot.tolist():
         group_of[customer_id] = MemberGroup.PILOT
-    CampaignMember.objects.bulk_create(
+    # A target list can hold a million customers: rows, not model instances.
+    rows_insert(
+        CampaignMember,
+        MEMBER_COLUMNS,
         (
-            CampaignMember(
-                campaign=campaign,
-                customer_id=customer_id,
-                group=group,
-                stratum=stratum_of[customer_id],
-                state=MemberState.HELD_OUT
-                if group == MemberGroup.CONTROL
+            (
+                campaign.pk, customer_id, group, stratum_of[customer_id],
+                MemberState.HELD_OUT if group == MemberGroup.CONTROL
                 else MemberState.PENDING,
+                0, "", "",
             )
             for customer_id, group in group_of.items()
         ),
-        batch_size=2000,
-    )
+    )  # fmt: skip
     return len(group_of)
 
 
