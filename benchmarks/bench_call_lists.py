@@ -15,7 +15,7 @@ stage's own:
    contact) on ``--sample`` members of the broadest campaign, at the list build's
    stage and moment, in one transaction rolled back at the end;
 4. **lists**: ``call_lists_build(day=...)``: each campaign's waiting members, higher
-   priority first, decided in call order in batches (``decide_many``, each decision
+   priority first, decided in call order in batches (``may_contact_many``, each decision
    logged) until the allowed ones fill the seats left, and dealt over the seats.
 
 It prints the list build's seconds (wall and CPU) per campaign and in total, the

@@ -32,10 +32,9 @@ from telcrm.campaigns.choices import (
 from telcrm.campaigns.models import AgentCapacity, Campaign, CampaignMember
 from telcrm.campaigns.policy import (
     contact_reserve,
-    customer_facts,
     cyclic_gc_paused,
-    decide_many,
     id_chunks,
+    may_contact_many,
     policy_config_load,
 )
 from telcrm.campaigns.rules import PolicyConfig
@@ -203,10 +202,8 @@ def _decide_batch(
     The facts are read afresh per batch, so the contacts queued by campaigns ranked
     higher, written before this one is built, count for the priority rule.
     """
-    member_of = dict(batch)
-    facts = customer_facts(list(member_of), at, config)
-    decisions = decide_many(
-        facts,
+    decisions = may_contact_many(
+        [customer for customer, _ in batch],
         campaign,
         campaign.channel,
         at,
