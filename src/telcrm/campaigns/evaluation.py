@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from statsmodels.stats.proportion import confint_proportions_2indep
 
@@ -96,6 +96,8 @@ class Contacts:
     opt_outs: int = 0
     no_answer: int = 0
     in_progress: int = 0
+    # Messages sent (SMS, e-mail): nobody can answer them on the spot.
+    sent: int = 0
 
     @classmethod
     def of(cls, outcomes: Counter[str]) -> Contacts:
@@ -106,6 +108,7 @@ class Contacts:
             opt_outs=outcomes[ContactOutcome.OPT_OUT],
             no_answer=outcomes[ContactOutcome.NO_ANSWER],
             in_progress=outcomes[ContactOutcome.RESERVED],
+            sent=outcomes[ContactOutcome.SENT],
         )
 
     def __add__(self, other: Contacts) -> Contacts:
@@ -116,11 +119,14 @@ class Contacts:
             self.opt_outs + other.opt_outs,
             self.no_answer + other.no_answer,
             self.in_progress + other.in_progress,
+            self.sent + other.sent,
         )
 
     @property
     def response_rate(self) -> float | None:
-        return ratio(self.answered, self.attempts)
+        """Answered per call with a known outcome: calls still in progress and sent
+        messages could not be answered (None for a campaign of messages)."""
+        return ratio(self.answered, self.attempts - self.in_progress - self.sent)
 
     @property
     def acceptance_rate(self) -> float | None:
@@ -522,13 +528,20 @@ class ProjectFigures:
     acceptances: int = 0
     cost: Decimal = Decimal(0)
     revenue_kept: Decimal = Decimal(0)
+    # The cost of the campaigns whose revenue kept is known (bills before and after),
+    # and how many campaigns have none: ROI compares like with like.
+    cost_with_revenue: Decimal = Decimal(0)
+    without_revenue: int = 0
     referrals: int = 0
 
     @property
     def roi(self) -> float | None:
-        if not self.cost:
+        """Over the campaigns whose revenue kept is known; None when none is."""
+        if not self.cost_with_revenue:
             return None
-        return float((self.revenue_kept - self.cost) / self.cost)
+        return float(
+            (self.revenue_kept - self.cost_with_revenue) / self.cost_with_revenue
+        )
 
     def add(self, evaluation: CampaignEvaluation) -> None:
         overall = evaluation.overall
@@ -538,7 +551,11 @@ class ProjectFigures:
         self.contacts += overall.contacts
         self.acceptances += overall.acceptances
         self.cost += overall.cost
-        self.revenue_kept += overall.revenue_kept or Decimal(0)
+        if overall.revenue_kept is None:
+            self.without_revenue += 1
+        else:
+            self.revenue_kept += overall.revenue_kept
+            self.cost_with_revenue += overall.cost
         self.referrals += evaluation.referrals
 
 
@@ -550,9 +567,15 @@ class ResultsOverview:
 
 
 def evaluated_campaigns() -> QuerySet[Campaign]:
-    """Campaigns that have contacted or may contact anyone, newest first."""
-    return Campaign.objects.filter(status__in=EVALUATED_STATUSES).order_by(
-        "-starts_on", "-pk"
+    """Campaigns that have contacted or may contact anyone, newest first: running
+    and finished ones, and cancelled ones that contacted someone (a campaign
+    cancelled before its first contact has drawn its groups, but treated nobody)."""
+    contacted = Exists(ContactAttempt.objects.filter(campaign=OuterRef("pk")))
+    return (
+        Campaign.objects.filter(status__in=EVALUATED_STATUSES)
+        .alias(contacted=contacted)
+        .filter(~Q(status=CampaignStatus.CANCELLED) | Q(contacted=True))
+        .order_by("-starts_on", "-pk")
     )
 
 

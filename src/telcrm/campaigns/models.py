@@ -229,8 +229,6 @@ class CampaignMember(models.Model):
     )
     call_day = models.DateField(_("call day"), null=True, blank=True)
     callback_at = models.DateTimeField(_("call back at"), null=True, blank=True)
-    # Outcome of the evaluation window, filled by the evaluation (not by agents).
-    churned_on = models.DateField(_("churned on"), null=True, blank=True)
 
     class Meta:
         ordering = ["campaign_id", "id"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import cast
@@ -234,7 +235,8 @@ def test_members_contacts_and_cost(built: Built) -> None:
     assert overall.contacts == Contacts(
         attempts=11, answered=7, accepted=3, opt_outs=1, no_answer=3, in_progress=1
     )
-    assert overall.contacts.response_rate == 7 / 11
+    # The call in progress has no outcome yet: 7 of the 10 finished were answered.
+    assert overall.contacts.response_rate == 7 / 10
     assert overall.contacts.acceptance_rate == 3 / 7
     assert overall.acceptances == 3
     assert overall.acceptance_rate == 0.3
@@ -456,10 +458,63 @@ def test_projects_sum_their_campaigns_and_agents_span_campaigns(built: Built) ->
     assert retention.acceptances == 4
     # 67.00 + 1 x 3.00 (the other campaign offers nothing per acceptance)
     assert retention.cost == Decimal("70.00")
+    # No bills: no revenue kept, so no ROI (not -100 %).
+    assert (retention.without_revenue, retention.revenue_kept, retention.roi) == (
+        2,
+        Decimal(0),
+        None,
+    )
     assert projects["Win-back"].contacts == Contacts(attempts=1, answered=1)
     agents = {r.name: r.contacts for r in overview.agents}
     assert set(agents) == {"Agent A", "Agent B"}  # attempts without an agent: none
     assert (agents["Agent A"].attempts, agents["Agent A"].accepted) == (6, 3)
+
+
+def test_a_projects_roi_counts_only_campaigns_with_revenue_kept(built: Built) -> None:
+    m = built.members
+    for key, period, amount in [("P1", 10, "100.00"), ("P1", 12, "100.00")]:
+        account = BillingAccountFactory(customer=m[key].customer)
+        bill(cast(BillingAccount, account), 2026, period, amount)
+    unbilled = running_campaign(
+        project="Retention 2026", cost_per_attempt=Decimal("5.00")
+    )
+    attempt(member(unbilled, MemberGroup.TREATMENT), ContactOutcome.REFUSED, None,
+            MONDAY_10)  # fmt: skip
+    billed = campaign_evaluate(built.campaign, as_of=AFTER_HORIZON).overall
+    assert billed.revenue_kept is not None
+
+    (project,) = results_overview(as_of=AFTER_HORIZON).projects
+
+    assert (project.campaigns, project.without_revenue) == (2, 1)
+    assert project.cost == billed.cost + Decimal("5.00")
+    assert project.revenue_kept == billed.revenue_kept
+    # The unbilled campaign's 5.00 is left out of the ROI, as its revenue is.
+    assert project.roi == billed.roi
+
+
+def test_a_campaign_cancelled_before_any_contact_is_not_evaluated() -> None:
+    untouched = running_campaign(status=CampaignStatus.CANCELLED)
+    member(untouched, MemberGroup.TREATMENT)
+    member(untouched, MemberGroup.CONTROL)
+    stopped = running_campaign(status=CampaignStatus.CANCELLED)
+    attempt(member(stopped, MemberGroup.TREATMENT), ContactOutcome.REFUSED, None,
+            MONDAY_10)  # fmt: skip
+
+    overview = results_overview(as_of=AFTER_HORIZON)
+
+    assert [e.campaign.pk for e in overview.campaigns] == [stopped.pk]
+
+
+def test_sent_messages_have_no_response_rate() -> None:
+    sms = Contacts.of(Counter({ContactOutcome.SENT: 3}))
+
+    assert (sms.attempts, sms.sent, sms.answered) == (3, 3, 0)
+    assert sms.response_rate is None
+    calls = Contacts.of(
+        Counter({ContactOutcome.SENT: 3, ContactOutcome.REFUSED: 1,
+                 ContactOutcome.NO_ANSWER: 1})
+    )  # fmt: skip
+    assert (sms + calls).response_rate == 1 / 2
 
 
 def test_the_dashboard_tile(built: Built) -> None:

@@ -186,12 +186,28 @@ def project_rows(projects: list[ProjectFigures]) -> list[dict[str, Any]]:
             **contacts_row(p.contacts),
             "acceptances": p.acceptances,
             "cost": money(p.cost),
-            "revenue_kept": money(p.revenue_kept),
+            "revenue_kept": project_revenue(p),
             "roi": percent(p.roi),
             "referrals": p.referrals,
         }
         for p in projects
     ]
+
+
+def project_revenue(project: ProjectFigures) -> str:
+    """The revenue kept, and over how many campaigns when some have no bills to
+    compare (their cost is left out of the project's ROI too)."""
+    covered = project.campaigns - project.without_revenue
+    if not covered:
+        return DASH
+    amount = money(project.revenue_kept)
+    if not project.without_revenue:
+        return amount
+    return _("%(amount)s (%(covered)s of %(campaigns)s campaigns)") % {
+        "amount": amount,
+        "covered": covered,
+        "campaigns": project.campaigns,
+    }
 
 
 # --- Pages -----------------------------------------------------------------------
@@ -206,7 +222,7 @@ def campaign_results_page(request: HttpRequest, code: str) -> HttpResponse:
     try:
         horizon = horizon_of(request)
     except ValueError:
-        return HttpResponseBadRequest("The horizon is a number of days.")
+        return HttpResponseBadRequest(_("The horizon is a number of days."))
     evaluation = campaign_evaluate(campaign, horizon_days=horizon)
     context = {
         **campaign_view(evaluation),
@@ -225,7 +241,7 @@ def results_overview_page(request: HttpRequest) -> HttpResponse:
     try:
         horizon = horizon_of(request)
     except ValueError:
-        return HttpResponseBadRequest("The horizon is a number of days.")
+        return HttpResponseBadRequest(_("The horizon is a number of days."))
     overview = results_overview(horizon_days=horizon)
     context = {
         "campaigns": [
