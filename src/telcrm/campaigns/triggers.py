@@ -39,6 +39,7 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -233,13 +234,16 @@ def usage_drop_firings(
     for name, (column, _floor) in metrics.items():
         sums[f"now_{name}"] = Sum(column, filter=now, default=0)
         sums[f"base_{name}"] = Sum(column, filter=before, default=0)
-    # this month <= share x (base sum / n)  <=>  base sum >= this month x n / share
-    factor = Decimal(n) / thresholds.usage_drop_share
+    # this month <= share x (base sum / n)  <=>  base sum x share >= this month x n,
+    # multiplied out: a quotient such as n / 0.7 is not exact, and SQLite and
+    # PostgreSQL would round it differently.
     dropped = Q()
     for name, (_column, floor) in metrics.items():
-        dropped |= Q(**{f"base_{name}__gte": Value(floor * n)}) & Q(
-            **{f"base_{name}__gte": _times(F(f"now_{name}"), factor)}
+        fell: GreaterThanOrEqual = GreaterThanOrEqual(
+            _times(F(f"base_{name}"), thresholds.usage_drop_share),
+            _times(F(f"now_{name}"), n),
         )
+        dropped |= Q(Q(**{f"base_{name}__gte": Value(floor * n)}), fell)
     rows = (
         usage.filter(live_customer())
         .values("customer_id")
@@ -516,7 +520,8 @@ def _raise_many(
         new: list[tuple[Firing, RetentionTask]] = []
         for firing in chunk:
             key = (firing.customer_id, firing.source_reference)
-            if firing.customer_id in open_ids | raised or key in seen:
+            already = firing.customer_id in open_ids or firing.customer_id in raised
+            if already or key in seen:
                 count.duplicates += 1
                 continue
             raised.add(firing.customer_id)

@@ -530,6 +530,21 @@ def test_usage_drop_compares_last_month_with_the_three_before() -> None:
     assert task.due_at == MONDAY_10 + 2 * DAY
 
 
+def test_usage_drop_at_a_share_with_no_exact_quotient() -> None:
+    """70 against a mean of 100 is exactly 0.7 of it: a drop, on every database
+    (3 / 0.7 has no exact decimal, so the comparison is multiplied out)."""
+    at_share = customer()
+    usage(at_share, history(("70.00", 0, 0)))
+    usage(customer(), history(("70.01", 0, 0)))
+
+    report = retention_triggers_run(
+        at=MONDAY_10, thresholds=TriggerThresholds(usage_drop_share=Decimal("0.7"))
+    )
+
+    assert counts(report) == {TriggerKind.USAGE_DROP: (1, 0)}
+    assert RetentionTask.objects.get().customer_id == at_share.pk
+
+
 def test_usage_drop_in_calls_or_data_alone() -> None:
     calls = customer()
     usage(calls, history(("100.00", 600, 0), before=("100.00", 7200, 0)))
