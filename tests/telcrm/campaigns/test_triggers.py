@@ -59,6 +59,7 @@ from telcrm.customers.choices import (
 from telcrm.customers.models import Customer, Interaction
 from telcrm.inventory.choices import SubscriptionStatus
 from telcrm.inventory.models import Subscription
+from telcrm.linkage.services import customer_merge
 from telcrm.usage.models import LineUsageMonth
 from telcrm.users.choices import Role
 from telcrm.users.models import User
@@ -286,6 +287,31 @@ def test_the_database_holds_one_open_task_per_customer_and_trigger() -> None:
             raised_at=MONDAY_10,
             due_at=MONDAY_10,
         )
+
+
+def test_merging_two_records_of_one_person_keeps_one_open_task_per_trigger() -> None:
+    survivor, duplicate = customer(), customer()
+    kept, _ = retention_task_raise(
+        customer=survivor, trigger=TriggerKind.COMPLAINT, at=MONDAY_10
+    )
+    twin, _ = retention_task_raise(
+        customer=duplicate, trigger=TriggerKind.COMPLAINT, at=MONDAY_10
+    )
+    other, _ = retention_task_raise(
+        customer=duplicate, trigger=TriggerKind.PORT_OUT_QUERY, at=MONDAY_10
+    )
+
+    customer_merge(survivor=survivor, merged=duplicate, decision="manual")
+
+    tasks = {
+        t.pk: (t.customer_id, t.status)
+        for t in RetentionTask.objects.filter(pk__in=[kept.pk, twin.pk, other.pk])
+    }
+    assert tasks == {
+        kept.pk: (survivor.pk, TaskStatus.OPEN),
+        twin.pk: (survivor.pk, TaskStatus.CANCELLED),
+        other.pk: (survivor.pk, TaskStatus.OPEN),
+    }
 
 
 # --- Taking and closing -------------------------------------------------------------
