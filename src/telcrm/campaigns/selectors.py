@@ -605,14 +605,20 @@ def active_suppression(customer_id: int) -> ContactSuppression | None:
 
 
 def call_queue(agent: User, day: datetime.date) -> QuerySet[CampaignMember]:
-    """The agent's call list of ``day``: queued members, higher priority first."""
+    """The agent's call list of ``day``: queued members, higher priority first;
+    within a campaign the promised call-backs by their time, then the others."""
     return (
         CampaignMember.objects.filter(
             assigned_agent=agent, call_day=day, state=MemberState.QUEUED
         )
         .exclude(group=MemberGroup.CONTROL)
         .select_related("campaign", "customer__party")
-        .order_by("-campaign__priority", "campaign_id", "callback_at", "pk")
+        .order_by(
+            "-campaign__priority",
+            "campaign_id",
+            F("callback_at").asc(nulls_last=True),
+            "pk",
+        )
     )
 
 

@@ -37,7 +37,7 @@ from telcrm.campaigns.models import (
     ContactSuppression,
     Referral,
 )
-from telcrm.campaigns.policy import contact_reserve
+from telcrm.campaigns.policy import contact_reserve, customer_contact_lock
 from telcrm.campaigns.targeting import (
     rule_uses_usage_data,
     target_customers,
@@ -355,17 +355,28 @@ def call_start(
     the attempt is reserved in the same transaction (rule 9)."""
     if member.group == MemberGroup.CONTROL:
         raise ValidationError(_("Control-group customers are never contacted."))
-    if member.state != MemberState.QUEUED:
-        raise ValidationError(_("This customer is not on a call list."))
     moment = at or timezone.now()
-    decision, attempt = contact_reserve(
-        customer=member.customer_id,
-        campaign=member.campaign,
-        channel=member.campaign.channel,
-        at=moment,
-        agent=agent,
-        member=member,
-    )
+    # Under the customer's lock, so that a second click (or a second tab) sees the
+    # first one's call: it must neither reserve a second attempt nor, refused by
+    # the daily cap, take the customer off the list in the middle of the call.
+    with customer_contact_lock(member.customer_id):
+        if not CampaignMember.objects.filter(
+            pk=member.pk, state=MemberState.QUEUED
+        ).exists():
+            raise ValidationError(_("This customer is not on a call list."))
+        in_progress = ContactAttempt.objects.filter(
+            member_id=member.pk, outcome=ContactOutcome.RESERVED
+        )
+        if in_progress.exists():
+            raise ValidationError(_("A call to this customer is already in progress."))
+        decision, attempt = contact_reserve(
+            customer=member.customer_id,
+            campaign=member.campaign,
+            channel=member.campaign.channel,
+            at=moment,
+            agent=agent,
+            member=member,
+        )
     if attempt is None:
         CampaignMember.objects.filter(pk=member.pk).update(
             state=MemberState.PENDING,
@@ -413,6 +424,9 @@ def call_outcome_record(
             _("Unknown call outcome %(outcome)s.") % {"outcome": outcome}
         )
     moment = at or timezone.now()
+    if outcome == ContactOutcome.CALL_BACK and attempt.member is not None:
+        # A member's call-back is scheduled on the lists: it needs its moment.
+        _callback_check(callback_at, attempt.campaign, max(moment, attempt.at))
     attempt.outcome = outcome
     attempt.outcome_at = max(moment, attempt.at)
     attempt.note = note
@@ -430,6 +444,21 @@ def call_outcome_record(
     return attempt
 
 
+def _callback_check(
+    callback_at: datetime.datetime | None, campaign: Campaign, now: datetime.datetime
+) -> None:
+    """A call-back is promised for a later moment while the campaign still runs."""
+    if callback_at is None:
+        raise ValidationError(_("Say when to call back."))
+    if callback_at <= now:
+        raise ValidationError(_("A call back is for a later time."))
+    if timezone.localdate(callback_at) > campaign.ends_on:
+        raise ValidationError(
+            _("The campaign ends on %(day)s: call back by then.")
+            % {"day": campaign.ends_on.isoformat()}
+        )
+
+
 def _member_after(
     member: CampaignMember,
     campaign: Campaign,
@@ -439,9 +468,12 @@ def _member_after(
     member.last_outcome = outcome
     member.assigned_agent = None
     member.call_day = None
-    member.callback_at = callback_at if outcome == ContactOutcome.CALL_BACK else None
+    calls_back = outcome == ContactOutcome.CALL_BACK
+    member.callback_at = callback_at if calls_back else None
+    # A call-back the customer asked for is kept even after the campaign's last
+    # attempt (the contact policy still decides when it is made).
     exhausted = member.attempts >= campaign.max_attempts_per_customer
-    if outcome in FINAL_OUTCOMES or exhausted:
+    if outcome in FINAL_OUTCOMES or (exhausted and not calls_back):
         member.state = MemberState.DONE
     else:
         member.state = MemberState.PENDING

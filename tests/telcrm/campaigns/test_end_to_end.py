@@ -209,6 +209,10 @@ class Simulation:
                     outcome=outcome,
                     by=agent,
                     at=at + datetime.timedelta(minutes=1),
+                    # "Call me tomorrow afternoon."
+                    callback_at=local(day + datetime.timedelta(days=1), 15)
+                    if outcome == ContactOutcome.CALL_BACK
+                    else None,
                 )
                 self.outcomes[outcome] += 1
                 if outcome == ContactOutcome.ACCEPTED:

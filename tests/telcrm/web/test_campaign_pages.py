@@ -39,6 +39,7 @@ from telcrm.campaigns.models import (
     Campaign,
     CampaignMember,
     ContactAttempt,
+    ContactDecision,
     ContactSuppression,
     Referral,
 )
@@ -484,6 +485,96 @@ def test_start_call_then_one_click_outcome_and_a_referral() -> None:
     )
     assert Referral.objects.get().referrer == customer
     assert "No call waiting" in done.content.decode()
+
+
+def test_a_second_start_of_the_same_call_changes_nothing() -> None:
+    """A double click (or a second tab) must not reserve a second attempt, nor,
+    refused by the daily cap, take the customer off the list mid-call."""
+    client, agent = logged_in(Role.AGENT, language="en")
+    member = queued_call(agent, running_campaign(), reachable_customer())
+    client.post(f"/calls/{member.pk}/start/")
+
+    again = client.post(f"/calls/{member.pk}/start/", follow=True)
+
+    assert messages_of(again) == ["A call to this customer is already in progress."]
+    assert ContactAttempt.objects.count() == 1
+    assert ContactDecision.objects.count() == 1
+    member.refresh_from_db()
+    assert (member.state, member.attempts, member.last_denied_rule) == (
+        MemberState.QUEUED,
+        1,
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    ("callback_at", "message"),
+    [
+        ("2026-11-16T09:00", "A call back is for a later time."),
+        ("2027-01-01T10:00", "The campaign ends on 2026-12-31: call back by then."),
+    ],
+)
+def test_a_call_back_is_for_a_later_time_while_the_campaign_runs(
+    callback_at: str, message: str
+) -> None:
+    client, agent = logged_in(Role.AGENT, language="en")
+    member = queued_call(agent, running_campaign(), reachable_customer())
+    client.post(f"/calls/{member.pk}/start/")
+    attempt = ContactAttempt.objects.get()
+
+    response = client.post(
+        f"/calls/attempts/{attempt.pk}/outcome/",
+        {"outcome": "call_back", "callback_at": callback_at},
+        follow=True,
+    )
+
+    assert messages_of(response) == [message]
+    attempt.refresh_from_db()
+    assert attempt.outcome == ContactOutcome.RESERVED
+
+
+def test_a_call_back_asked_on_the_last_attempt_is_kept() -> None:
+    client, agent = logged_in(Role.AGENT, language="en")
+    member = queued_call(
+        agent, running_campaign(max_attempts_per_customer=1), reachable_customer()
+    )
+    client.post(f"/calls/{member.pk}/start/")
+    attempt = ContactAttempt.objects.get()
+
+    client.post(
+        f"/calls/attempts/{attempt.pk}/outcome/",
+        {"outcome": "call_back", "callback_at": "2026-11-17T15:00"},
+    )
+
+    member.refresh_from_db()
+    assert (member.state, member.attempts) == (MemberState.PENDING, 1)
+    assert member.callback_at == datetime.datetime(
+        2026, 11, 17, 7, 0, tzinfo=datetime.UTC
+    )
+
+
+def test_a_call_back_is_offered_from_its_time_on() -> None:
+    client, agent = logged_in(Role.AGENT, language="en")
+    campaign = running_campaign()
+    later, first = reachable_customer(), reachable_customer()
+    promised = queued_call(agent, campaign, later)
+    promised.callback_at = MONDAY_10 + datetime.timedelta(hours=5)  # 15:00
+    promised.save()
+    queued_call(agent, campaign, first)
+
+    page = client.get("/calls/").content.decode()
+
+    assert first.customer_number in page.split('id="customer"')[1]
+    rows = page.split('id="queue"')[1]
+    # Call-backs lead the list, by their time; the others follow.
+    assert rows.index(later.customer_number) < rows.index(first.customer_number)
+    assert "2026-11-16 15:00" in rows
+
+    CampaignMember.objects.filter(customer=first).update(state=MemberState.DONE)
+    waiting = client.get("/calls/").content.decode()
+
+    assert 'id="customer"' not in waiting
+    assert "asked to be called back later" in waiting
 
 
 def test_another_agents_call_is_a_404() -> None:

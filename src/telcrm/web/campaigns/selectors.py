@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -256,14 +256,19 @@ class Console:
         return self.member.customer if self.member is not None else None
 
 
-def console(agent: User, day: datetime.date) -> Console:
+def console(
+    agent: User, day: datetime.date, now: datetime.datetime | None = None
+) -> Console:
+    """The agent's call in progress, or the next customer to call at ``now``: a
+    call-back is offered from its promised time on, not before."""
     queue = call_queue(agent, day)
     shown = list(queue[:QUEUE_SHOWN])
     attempt = open_attempt(agent)
+    due = Q(callback_at__isnull=True) | Q(callback_at__lte=now or timezone.now())
     return Console(
         day=day,
         attempt=attempt,
-        member=None if attempt is not None or not shown else shown[0],
+        member=None if attempt is not None else queue.filter(due).first(),
         queue=shown,
         queued=queue.count(),
     )
