@@ -507,11 +507,6 @@ class SeatLoad:
         return max(self.capacity - self.higher_need, 0)
 
     @property
-    def share(self) -> float | None:
-        """The campaign's need as a share of what the seats have left for it."""
-        return self.need / self.available if self.available else None
-
-    @property
     def fits(self) -> bool:
         return self.need <= self.available
 

@@ -228,6 +228,10 @@ def test_a_new_campaign_is_a_draft_and_bad_terms_are_shown() -> None:
     assert bad.status_code == 200
     assert "A campaign ends on or after its start." in bad.content.decode()
     assert "Unknown product codes: NOPE-1." in bad.content.decode()
+    past = client.post(
+        "/campaigns/new/", form_data(starts_on="2026-11-01", ends_on="2026-11-15")
+    )
+    assert "This end date has passed." in past.content.decode()  # today: 11-16
     response = client.post("/campaigns/new/", form_data(segments=["retain_key"]))
 
     campaign = Campaign.objects.get()
@@ -344,6 +348,12 @@ def test_approve_and_reject_through_the_page() -> None:
 
     refused = client.post(f"/campaigns/{second.code}/reject/", follow=True)
     assert messages_of(refused) == ["Say why the campaign is rejected."]
+    too_long = client.post(
+        f"/campaigns/{second.code}/reject/", {"note": "x" * 2001}, follow=True
+    )
+    assert messages_of(too_long) == [
+        "Ensure this value has at most 2000 characters (it has 2001)."
+    ]
     client.post(f"/campaigns/{second.code}/reject/", {"note": "Overlaps Q4"})
     approved = client.post(
         f"/campaigns/{first.code}/approve/", {"note": "Fine"}, follow=True
@@ -367,6 +377,41 @@ def test_approve_and_reject_through_the_page() -> None:
     )
     page = approved.content.decode()
     assert "Approved" in page and "5 customers drawn at approval" in page
+
+
+@pytest.mark.parametrize(
+    ("status", "pilot_size", "buttons"),
+    [
+        (
+            CampaignStatus.APPROVED,
+            3,
+            ["Start the pilot", "Start the full run", "Cancel the campaign"],
+        ),
+        (CampaignStatus.APPROVED, 0, ["Start the full run", "Cancel the campaign"]),
+        (
+            CampaignStatus.PILOT,
+            3,
+            ["Start the full run", "Complete", "Cancel the campaign"],
+        ),
+        (CampaignStatus.RUNNING, 3, ["Complete", "Cancel the campaign"]),
+        (CampaignStatus.COMPLETED, 3, []),
+    ],
+)
+def test_the_running_steps_follow_the_state(
+    status: str, pilot_size: int, buttons: list[str]
+) -> None:
+    campaign = running_campaign(status=status, pilot_size=pilot_size)
+    client, _ = logged_in(Role.SUPERVISOR, language="en")
+
+    page = client.get(f"/campaigns/{campaign.code}/").content.decode()
+
+    steps = [
+        "Start the pilot",
+        "Start the full run",
+        "Complete",
+        "Cancel the campaign",
+    ]
+    assert [step for step in steps if f">{step}</button>" in page] == buttons
 
 
 def test_a_step_the_state_does_not_allow_is_a_message() -> None:
@@ -575,6 +620,23 @@ def test_a_call_back_is_offered_from_its_time_on() -> None:
 
     assert 'id="customer"' not in waiting
     assert "asked to be called back later" in waiting
+
+
+def test_a_referral_is_recorded_only_during_its_call() -> None:
+    client, agent = logged_in(Role.AGENT, language="en")
+    member = queued_call(agent, running_campaign(), reachable_customer())
+    client.post(f"/calls/{member.pk}/start/")
+    attempt = ContactAttempt.objects.get()
+    client.post(f"/calls/attempts/{attempt.pk}/outcome/", {"outcome": "refused"})
+
+    late = client.post(
+        f"/calls/attempts/{attempt.pk}/referral/",
+        {"referred_phone": "139 0000 1111"},
+        follow=True,
+    )
+
+    assert messages_of(late)[-1] == "This call has ended: no referral is recorded."
+    assert Referral.objects.count() == 0
 
 
 def test_another_agents_call_is_a_404() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from telcrm.campaigns.choices import CampaignChannel, CampaignGoal, ContactOutcome
@@ -230,6 +231,8 @@ class CampaignForm(forms.Form):
         starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", _("A campaign ends on or after its start."))
+        elif ends and ends < timezone.localdate():
+            self.add_error("ends_on", _("This end date has passed."))
         return cleaned
 
     def target_rule(self) -> dict[str, Any]:

@@ -28,7 +28,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from telcrm.audit.choices import AuditAction
 from telcrm.audit.services import audit_record, is_unmasked
-from telcrm.campaigns.choices import ContactOutcome, MemberState, PolicyRule
+from telcrm.campaigns.choices import (
+    ACTIVE_STATUSES,
+    CampaignStatus,
+    ContactOutcome,
+    MemberState,
+    PolicyRule,
+)
 from telcrm.campaigns.lists import call_lists_build
 from telcrm.campaigns.models import Campaign
 from telcrm.campaigns.selectors import MEMBER_OUTCOMES, yield_estimate
@@ -187,9 +193,8 @@ def campaign(request: HttpRequest, code: str) -> HttpResponse:
             "page": campaign_page(found, user, now=timezone.now()),
             "campaign": found,
             "may_edit": may_edit(user, found),
-            "may_submit": may_edit(user, found),
             "may_decide": may_decide(user, found),
-            "may_run": may_run(user, found),
+            "steps": run_steps(found) if may_run(user, found) else {},
             "decision_form": DecisionForm(),
             "rule_rows": target_rule_rows(found.target_rule),
             "state_labels": [label for _, label in MemberState.choices],
@@ -223,9 +228,24 @@ def lifecycle_step(
     return to_campaign(found)
 
 
+def run_steps(campaign: Campaign) -> dict[str, bool]:
+    """The running steps the campaign's state allows (the services check again)."""
+    status = campaign.status
+    return {
+        "pilot": status == CampaignStatus.APPROVED and campaign.pilot_size > 0,
+        "full_run": status in (CampaignStatus.APPROVED, CampaignStatus.PILOT),
+        "complete": status in ACTIVE_STATUSES,
+        "cancel": status not in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED),
+    }
+
+
 def note_of(request: HttpRequest) -> str:
+    """The decision's note; one the form refuses (too long) stops the step with the
+    form's reason, rather than being dropped."""
     form = DecisionForm(request.POST)
-    return form.cleaned_data["note"] if form.is_valid() else ""
+    if not form.is_valid():
+        raise ValidationError(list(form.errors["note"]))
+    return str(form.cleaned_data["note"])
 
 
 def only_if(may: Callable[[User, Campaign], bool]) -> Callable[[User, Campaign], None]:
@@ -386,6 +406,7 @@ def calls(request: HttpRequest) -> HttpResponse:
             "summary": summary,
             "outcomes": CALL_OUTCOMES,
             "call_back": ContactOutcome.CALL_BACK,
+            "opt_out": ContactOutcome.OPT_OUT,
             "outcome_form": OutcomeForm(),
             "referral_form": ReferralForm(),
         },
@@ -455,7 +476,10 @@ def call_referral(request: HttpRequest, attempt_id: int) -> HttpResponse:
     agent = staff_allowed(request, makes_calls)
     attempt = attempt_for(agent, attempt_id)
     form = ReferralForm(request.POST)
-    if form.is_valid():
+    if attempt.outcome != ContactOutcome.RESERVED:
+        # A referral is recorded during the call it came up in.
+        messages.error(request, _("This call has ended: no referral is recorded."))
+    elif form.is_valid():
         try:
             with transaction.atomic():
                 referral = referral_record(
