@@ -178,8 +178,9 @@ def retention_tasks_reroute(*, at: datetime.datetime | None = None) -> int:
     A key account's task follows the customer's current active manager (a new
     manager takes it; a departed one, or none, sends it to the team's queue), and an
     untaken queue task of a customer who became a key account goes to the manager.
-    Tasks an agent has taken stay with the agent. The nightly scan runs this, so
-    that a change of manager never orphans a task outside everyone's view.
+    Tasks an agent has taken stay with the agent while the agent's account is
+    active; a departed agent's go back to the queue. The nightly scan runs this, so
+    that a change of staff never orphans a task outside everyone's view.
     """
     manager = F("customer__account_manager")
     active_manager = Q(
@@ -190,6 +191,7 @@ def retention_tasks_reroute(*, at: datetime.datetime | None = None) -> int:
         Q(queue=TaskQueue.ACCOUNT_MANAGER)
         & (~active_manager | ~Q(assigned_to=manager) | Q(assigned_to__isnull=True))
         | Q(queue=TaskQueue.RETENTION_TEAM, assigned_to__isnull=True) & active_manager
+        | Q(queue=TaskQueue.RETENTION_TEAM, assigned_to__is_active=False)
     )
     moved = 0
     for task in stale.select_related("customer__account_manager"):

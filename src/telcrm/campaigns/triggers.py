@@ -42,6 +42,7 @@ from django.db.models import (
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from telcrm.billing.models import Bill
 from telcrm.campaigns.choices import TaskQueue, TaskStatus, TriggerKind
@@ -190,7 +191,11 @@ def contract_end_firings(
             TriggerKind.CONTRACT_END,
             customer_id,
             f"contract:{day.isoformat()}",
-            _("Contract ends on %(day)s (in %(days)s days): %(lines)s.")
+            ngettext(
+                "Contract ends on %(day)s (in %(days)s day): %(lines)s.",
+                "Contract ends on %(day)s (in %(days)s days): %(lines)s.",
+                (day - today).days,
+            )
             % {
                 "day": day.isoformat(),
                 "days": (day - today).days,
@@ -353,9 +358,12 @@ def bill_shock_firings(
                     TriggerKind.BILL_SHOCK,
                     customer_id,
                     f"bill:{number}",
-                    _(
+                    ngettext(
                         "Bill %(number)s for %(month)s: %(amount)s yuan, against "
-                        "%(mean)s on average over the %(n)s months before."
+                        "%(mean)s on average over the month before.",
+                        "Bill %(number)s for %(month)s: %(amount)s yuan, against "
+                        "%(mean)s on average over the %(n)s months before.",
+                        n,
                     )
                     % {
                         "number": number,

@@ -397,10 +397,13 @@ def test_a_change_of_manager_reroutes_open_tasks() -> None:
     departed = customer(account_manager=leaving)
     kept = customer(account_manager=old)
     closed = customer(account_manager=old)
+    left_behind = customer()
     tasks_of = {who.pk: task_of(who) for who in (moved, dropped, promoted, taken,
-                                                 departed, kept, closed)}  # fmt: skip
-    agent = staff(Role.AGENT)
+                                                 departed, kept, closed,
+                                                 left_behind)}  # fmt: skip
+    agent, quitting = staff(Role.AGENT), staff(Role.AGENT)
     retention_task_take(task=tasks_of[taken.pk], by=agent)
+    retention_task_take(task=tasks_of[left_behind.pk], by=quitting)
     retention_task_close(
         task=tasks_of[closed.pk], by=old, outcome=TaskOutcome.STAYED, at=MONDAY_10
     )
@@ -408,9 +411,9 @@ def test_a_change_of_manager_reroutes_open_tasks() -> None:
         account_manager=new
     )
     Customer.objects.filter(pk=dropped.pk).update(account_manager=None)
-    User.objects.filter(pk=leaving.pk).update(is_active=False)
+    User.objects.filter(pk__in=[leaving.pk, quitting.pk]).update(is_active=False)
 
-    assert tasks.retention_tasks_reroute(at=MONDAY_10) == 4
+    assert tasks.retention_tasks_reroute(at=MONDAY_10) == 5
 
     routed = {
         t.customer_id: (t.queue, t.assigned_to_id) for t in RetentionTask.objects.all()
@@ -423,6 +426,8 @@ def test_a_change_of_manager_reroutes_open_tasks() -> None:
         departed.pk: (TaskQueue.RETENTION_TEAM, None),
         kept.pk: (TaskQueue.ACCOUNT_MANAGER, old.pk),
         closed.pk: (TaskQueue.ACCOUNT_MANAGER, old.pk),
+        # A departed agent's task goes back to the queue.
+        left_behind.pk: (TaskQueue.RETENTION_TEAM, None),
     }
     assert tasks.retention_tasks_reroute(at=MONDAY_10) == 0
     Customer.objects.filter(pk=kept.pk).update(account_manager=new)
@@ -469,6 +474,16 @@ def test_contract_end_within_30_days_fires_once_per_customer() -> None:
     assert task.detail == (
         f"Contract ends on 2026-12-16 (in 30 days): "
         f"{a.subscription_id}, {b.subscription_id}."
+    )
+
+
+def test_a_contract_ending_tomorrow_says_one_day() -> None:
+    held = line(customer(), contract_end=TODAY + DAY)
+
+    retention_triggers_run(at=MONDAY_10)
+
+    assert RetentionTask.objects.get().detail == (
+        f"Contract ends on 2026-11-17 (in 1 day): {held.subscription_id}."
     )
 
 
