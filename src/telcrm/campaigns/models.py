@@ -30,6 +30,7 @@ from telcrm.campaigns.choices import (
     PolicyRule,
     SuppressionKind,
     TaskOutcome,
+    TaskQueue,
     TaskStatus,
     TriggerKind,
 )
@@ -581,11 +582,7 @@ class RetentionTask(TimeStampedModel):
         blank=True,
         related_name="retention_tasks",
     )
-    queue = models.CharField(
-        _("queue"),
-        max_length=20,
-        help_text=_("account_manager or retention_team"),
-    )
+    queue = models.CharField(_("queue"), max_length=20, choices=TaskQueue.choices)
     raised_at = models.DateTimeField(_("raised at"))
     due_at = models.DateTimeField(_("due at"))
     status = models.CharField(

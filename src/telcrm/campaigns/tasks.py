@@ -32,11 +32,12 @@ from telcrm.users.models import User
 
 @dataclass(frozen=True)
 class Sla:
-    """How long the person has: working hours (office hours on working days) or
-    calendar days, counted from the moment the task is raised."""
+    """How long the person has, counted from the moment the task is raised: working
+    hours (office hours on working days), or working days (due at the close of the
+    last one, so that it never falls due at night or on a day off)."""
 
     working_hours: int = 0
-    days: int = 0
+    working_days: int = 0
 
 
 # The default SLA of each trigger (docs/campaigns.md has the same table).
@@ -44,9 +45,9 @@ TASK_SLA: dict[str, Sla] = {
     TriggerKind.PORT_OUT_QUERY: Sla(working_hours=4),
     TriggerKind.COMPLAINT: Sla(working_hours=4),
     TriggerKind.INTENT_TO_LEAVE: Sla(working_hours=4),
-    TriggerKind.BILL_SHOCK: Sla(days=2),
-    TriggerKind.USAGE_DROP: Sla(days=2),
-    TriggerKind.CONTRACT_END: Sla(days=7),
+    TriggerKind.BILL_SHOCK: Sla(working_days=2),
+    TriggerKind.USAGE_DROP: Sla(working_days=2),
+    TriggerKind.CONTRACT_END: Sla(working_days=7),
 }
 # Office hours of the retention team and the account managers, in the operator's
 # zone (TELCRM_TIME_ZONE), Monday to Friday except national holidays (the contact
@@ -83,6 +84,23 @@ def working_hours_add(
         moment = datetime.datetime.combine(next_day, WORKDAY_STARTS, tzinfo=zone)
 
 
+def working_days_add(
+    start: datetime.datetime,
+    days: int,
+    *,
+    holidays: Collection[datetime.date],
+    zone: ZoneInfo,
+) -> datetime.datetime:
+    """The close of office on the ``days``-th working day after ``start``'s day:
+    weekends and ``holidays`` do not count."""
+    day = start.astimezone(zone).date()
+    while days > 0:
+        day += datetime.timedelta(days=1)
+        if day.weekday() in WORKDAYS and day not in holidays:
+            days -= 1
+    return datetime.datetime.combine(day, WORKDAY_ENDS, tzinfo=zone)
+
+
 def national_holidays(
     first: datetime.date, last: datetime.date
 ) -> frozenset[datetime.date]:
@@ -96,12 +114,14 @@ def national_holidays(
 def task_due_at(trigger: str, raised_at: datetime.datetime) -> datetime.datetime:
     """When a task of ``trigger`` raised at ``raised_at`` falls due (``TASK_SLA``)."""
     sla = TASK_SLA[TriggerKind(trigger)]
-    if not sla.working_hours:
-        return raised_at + datetime.timedelta(days=sla.days)
     zone = ZoneInfo(settings.TIME_ZONE)
     first = raised_at.astimezone(zone).date()
     # Ten weeks hold any run of holidays and weekends several times over.
     holidays = national_holidays(first, first + datetime.timedelta(days=70))
+    if sla.working_days:
+        return working_days_add(
+            raised_at, sla.working_days, holidays=holidays, zone=zone
+        )
     return working_hours_add(raised_at, sla.working_hours, holidays=holidays, zone=zone)
 
 

@@ -133,6 +133,17 @@ def test_working_hours_skip_the_national_holidays_of_the_policy_calendar() -> No
     assert due == local(2026, 11, 18, 11, 0)
 
 
+def test_working_days_end_at_the_close_of_office_after_weekends_and_holidays() -> None:
+    # Friday 02:00 (the nightly scan): Monday and Tuesday, due Tuesday 18:00.
+    assert task_due_at(TriggerKind.BILL_SHOCK, local(2026, 11, 20, 2, 0)) == local(
+        2026, 11, 24, 18, 0
+    )
+    # 30 September: 1-3 October are the migration's holidays, then a weekend.
+    assert task_due_at(TriggerKind.USAGE_DROP, local(2026, 9, 30, 2, 0)) == local(
+        2026, 10, 6, 18, 0
+    )
+
+
 def test_the_migration_holidays_count_too() -> None:
     due = task_due_at(TriggerKind.COMPLAINT, local(2026, 9, 30, 17, 0))
     # 1-3 October are in the calendar the migration loads; the 3rd is a Saturday.
@@ -145,9 +156,10 @@ def test_the_migration_holidays_count_too() -> None:
         (TriggerKind.PORT_OUT_QUERY, MONDAY_10 + 4 * HOUR),
         (TriggerKind.COMPLAINT, MONDAY_10 + 4 * HOUR),
         (TriggerKind.INTENT_TO_LEAVE, MONDAY_10 + 4 * HOUR),
-        (TriggerKind.BILL_SHOCK, MONDAY_10 + 2 * DAY),
-        (TriggerKind.USAGE_DROP, MONDAY_10 + 2 * DAY),
-        (TriggerKind.CONTRACT_END, MONDAY_10 + 7 * DAY),
+        # Working days: the close of office on Wednesday, and a week later.
+        (TriggerKind.BILL_SHOCK, local(2026, 11, 18, 18, 0)),
+        (TriggerKind.USAGE_DROP, local(2026, 11, 18, 18, 0)),
+        (TriggerKind.CONTRACT_END, local(2026, 11, 25, 18, 0)),
     ],
 )
 def test_each_trigger_has_its_sla(trigger: str, due: datetime.datetime) -> None:
@@ -468,7 +480,7 @@ def test_contract_end_within_30_days_fires_once_per_customer() -> None:
     assert (task.customer, task.assigned_to, task.due_at) == (
         soon,
         boss,
-        MONDAY_10 + 7 * DAY,
+        local(2026, 11, 25, 18, 0),  # 7 working days
     )
     assert task.source_reference == "contract:2026-12-16"
     assert task.detail == (
@@ -568,7 +580,7 @@ def test_usage_drop_compares_last_month_with_the_three_before() -> None:
         "2026-10 against the mean of 2026-07 to 2026-09: revenue 50.00 yuan, "
         "was 100.00."
     )
-    assert task.due_at == MONDAY_10 + 2 * DAY
+    assert task.due_at == local(2026, 11, 18, 18, 0)  # 2 working days
 
 
 def test_usage_drop_at_a_share_with_no_exact_quotient() -> None:
