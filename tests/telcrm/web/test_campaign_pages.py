@@ -663,7 +663,14 @@ def test_a_supervisor_builds_todays_lists_and_reads_the_report() -> None:
     )
     client, _ = logged_in(Role.SUPERVISOR, language="en")
 
-    page = client.post("/campaigns/call-lists/").content.decode()
+    built = client.post("/campaigns/call-lists/")
+    assert built["Location"] == "/campaigns/call-lists/"
+    page = client.get(built["Location"]).content.decode()
+    # Reading the report again rebuilds nothing.
+    queued = ContactDecision.objects.count()
+    again = client.get("/campaigns/call-lists/").content.decode()
+    assert again.split('id="report"')[1] == page.split('id="report"')[1]
+    assert ContactDecision.objects.count() == queued
 
     assert "2 calls queued for 2 seat places today." in page
     row = page.split(f'data-campaign="{campaign.code}">')[1].split("</tr>")[0]
@@ -677,6 +684,9 @@ def test_a_supervisor_builds_todays_lists_and_reads_the_report() -> None:
     assert logged_in(Role.MARKETER)[0].post("/campaigns/call-lists/").status_code == (
         403
     )
+    # Nothing built in this session yet: back to the campaigns.
+    fresh, _ = logged_in(Role.SUPERVISOR, language="en")
+    assert fresh.get("/campaigns/call-lists/")["Location"] == "/campaigns/"
 
 
 # --- The 360 page ---------------------------------------------------------------------
@@ -749,7 +759,7 @@ def test_a_campaign_from_creation_to_an_opt_out_that_blocks_another_campaign() -
     assert groups == {MemberGroup.CONTROL: 2, MemberGroup.PILOT: 3,
                       MemberGroup.TREATMENT: 5}  # fmt: skip
     # Today's lists: the pilot's three customers.
-    report = supervisor.post("/campaigns/call-lists/").content.decode()
+    report = supervisor.post("/campaigns/call-lists/", follow=True).content.decode()
     assert "3 calls queued for 20 seat places today." in report
     # The agent calls the first: accepted.
     first = CampaignMember.objects.filter(

@@ -12,6 +12,8 @@ PermissionDenied comes back as a message on the page.
 
 from __future__ import annotations
 
+import datetime
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -35,7 +37,11 @@ from telcrm.campaigns.choices import (
     MemberState,
     PolicyRule,
 )
-from telcrm.campaigns.lists import call_lists_build
+from telcrm.campaigns.lists import (
+    CallListReport,
+    CampaignListResult,
+    call_lists_build,
+)
 from telcrm.campaigns.models import Campaign
 from telcrm.campaigns.selectors import MEMBER_OUTCOMES, yield_estimate
 from telcrm.campaigns.services import (
@@ -353,12 +359,27 @@ def campaign_cancel_view(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@require_POST
+# The last call-list build's report, kept in the session for the page after it.
+CALL_LIST_REPORT = "call_list_report"
+
+
+@require_http_methods(["GET", "POST"])
 @login_required
 def call_lists(request: HttpRequest) -> HttpResponse:
-    """Build today's call lists (supervisors) and show the report."""
+    """Build today's call lists (supervisors, POST) and show the report (GET).
+
+    The build redirects to the report, so that reloading the page never rebuilds
+    the lists in the middle of the agents' day.
+    """
     staff_allowed(request, approves_campaigns)
-    report = call_lists_build(day=timezone.localdate())
+    if request.method == "POST":
+        report = call_lists_build(day=timezone.localdate())
+        request.session[CALL_LIST_REPORT] = report_as_dict(report)
+        return HttpResponseRedirect(reverse("web:call_lists"))
+    saved = request.session.get(CALL_LIST_REPORT)
+    if saved is None:
+        return HttpResponseRedirect(reverse("web:campaigns"))
+    report = report_from_dict(saved)
     rules = dict(PolicyRule.choices)
     return render(
         request,
@@ -376,6 +397,29 @@ def call_lists(request: HttpRequest) -> HttpResponse:
                 for result in report.results
             ],
         },
+    )
+
+
+def report_as_dict(report: CallListReport) -> dict[str, Any]:
+    return {
+        "day": report.day.isoformat(),
+        "capacity": report.capacity,
+        # Not dataclasses.asdict: it rebuilds a Counter from (key, count) pairs,
+        # counting the pairs.
+        "results": [
+            {**vars(result), "denied": dict(result.denied)} for result in report.results
+        ],
+    }
+
+
+def report_from_dict(saved: dict[str, Any]) -> CallListReport:
+    return CallListReport(
+        day=datetime.date.fromisoformat(saved["day"]),
+        capacity=saved["capacity"],
+        results=[
+            CampaignListResult(**{**result, "denied": Counter(result["denied"])})
+            for result in saved["results"]
+        ],
     )
 
 
