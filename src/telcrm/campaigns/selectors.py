@@ -526,11 +526,14 @@ def calls_left(campaign_ids: list[int]) -> dict[int, int]:
     return {row["campaign_id"]: max(row["left"] or 0, 0) for row in rows}
 
 
-def campaign_seat_load(campaign: Campaign, today: datetime.date) -> SeatLoad | None:
+def campaign_seat_load(
+    campaign: Campaign, today: datetime.date, figures: Yield | None = None
+) -> SeatLoad | None:
     """Expected calls against the seats' daily capacity over the campaign's days
     still ahead, less what higher-ranked approved or active call campaigns need over
     the same days (each one's calls left spread evenly over its own days left).
-    None for campaigns that do not call."""
+    None for campaigns that do not call. ``figures``: the campaign's yield, when the
+    caller has it already (counting a large target list takes seconds)."""
     if campaign.channel != CampaignChannel.OUTBOUND_CALL:
         return None
     first, last = max(today, campaign.starts_on), campaign.ends_on
@@ -539,7 +542,7 @@ def campaign_seat_load(campaign: Campaign, today: datetime.date) -> SeatLoad | N
     if is_drawn(campaign):
         need = calls_left([campaign.pk]).get(campaign.pk, 0)
     else:
-        need = campaign_yield(campaign).attempts
+        need = (figures or campaign_yield(campaign)).attempts
     ahead = Q(priority__gt=campaign.priority) | Q(
         priority=campaign.priority, pk__lt=campaign.pk
     )

@@ -339,6 +339,33 @@ def test_the_approval_panel_shows_overlap_policy_load_and_seats() -> None:
     assert "/approve/" in panel and "/reject/" in panel
 
 
+def test_the_approval_page_counts_the_target_list_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Counting a target list of a million customers takes seconds: the seat load
+    uses the page's own figures."""
+    from telcrm.campaigns import selectors as campaign_selectors
+    from telcrm.web.campaigns import selectors as page_selectors
+
+    counted = []
+    count = campaign_selectors.campaign_yield
+
+    def counting(campaign: Campaign) -> Any:
+        counted.append(campaign.pk)
+        return count(campaign)
+
+    monkeypatch.setattr(campaign_selectors, "campaign_yield", counting)
+    monkeypatch.setattr(page_selectors, "campaign_yield", counting)
+    AgentCapacity.objects.create(agent=UserFactory(role=Role.AGENT), calls_per_day=50)
+    campaign = submitted_campaign(cast(User, UserFactory(role=Role.MARKETER)))
+    client, _ = logged_in(Role.SUPERVISOR, language="en")
+
+    page = client.get(f"/campaigns/{campaign.code}/").content.decode()
+
+    assert 'id="seats"' in page
+    assert counted == [campaign.pk]
+
+
 def test_approve_and_reject_through_the_page() -> None:
     for _ in range(5):
         reachable_customer()

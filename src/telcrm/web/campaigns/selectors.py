@@ -186,16 +186,17 @@ def campaign_page(
     campaign: Campaign, user: User, *, now: datetime.datetime
 ) -> CampaignPage:
     """The detail page; the approval panel only for who may decide on it now."""
+    figures = campaign_yield(campaign)
     approval = None
     if may_decide(user, campaign):
         approval = ApprovalPanel(
             overlap=campaign_overlap(campaign),
             policy=campaign_policy_load(campaign, now),
-            seats=campaign_seat_load(campaign, timezone.localdate(now)),
+            seats=campaign_seat_load(campaign, timezone.localdate(now), figures),
         )
     return CampaignPage(
         campaign=campaign,
-        figures=campaign_yield(campaign),
+        figures=figures,
         progress=campaign_progress(campaign),
         history=status_history(campaign),
         approval=approval,
