@@ -368,27 +368,11 @@ def may_contact_many(
 ) -> dict[int, Decision]:
     """``may_contact`` for many customers at once, with the same rules and log."""
     config = config or policy_config_load()
-    with cyclic_gc_paused():
-        facts = customer_facts(customer_ids, at, config)
-        return decide_many(facts, campaign, channel, at, stage=stage, config=config)
-
-
-def decide_many(
-    facts: dict[int, CustomerFacts],
-    campaign: Campaign,
-    channel: str,
-    at: datetime.datetime,
-    *,
-    stage: str = DecisionStage.LIST_BUILD,
-    config: PolicyConfig,
-) -> dict[int, Decision]:
-    """Decide and log for customers whose facts at ``at`` are loaded already
-    (``customer_facts``): a list build loads them once for all its campaigns."""
     terms = campaign_terms(campaign)
     with cyclic_gc_paused():
         decisions = {
             cid: decide(customer, terms, channel, at, config, stage)
-            for cid, customer in facts.items()
+            for cid, customer in customer_facts(customer_ids, at, config).items()
         }
         decisions_log(decisions, terms, channel, at, stage)
     return decisions
@@ -571,7 +555,6 @@ def decision_replay(decision: ContactDecision) -> Decision:
 __all__ = [
     "contact_reserve",
     "customer_facts",
-    "decide_many",
     "id_chunks",
     "may_contact",
     "may_contact_many",
