@@ -59,6 +59,10 @@ WORKDAYS = frozenset(range(5))
 CLOSING_ROLES = frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR})
 
 
+def is_working_day(day: datetime.date, holidays: Collection[datetime.date]) -> bool:
+    return day.weekday() in WORKDAYS and day not in holidays
+
+
 def working_hours_add(
     start: datetime.datetime,
     hours: float,
@@ -75,7 +79,7 @@ def working_hours_add(
         day = moment.date()
         opens = datetime.datetime.combine(day, WORKDAY_STARTS, tzinfo=zone)
         closes = datetime.datetime.combine(day, WORKDAY_ENDS, tzinfo=zone)
-        if day.weekday() in WORKDAYS and day not in holidays and moment < closes:
+        if is_working_day(day, holidays) and moment < closes:
             moment = max(moment, opens)
             if moment + remaining <= closes:
                 return moment + remaining
@@ -96,7 +100,7 @@ def working_days_add(
     day = start.astimezone(zone).date()
     while days > 0:
         day += datetime.timedelta(days=1)
-        if day.weekday() in WORKDAYS and day not in holidays:
+        if is_working_day(day, holidays):
             days -= 1
     return datetime.datetime.combine(day, WORKDAY_ENDS, tzinfo=zone)
 
@@ -295,3 +299,19 @@ def retention_task_close(
     if not closed:
         raise _task_state_error(task.pk)
     return RetentionTask.objects.get(pk=task.pk)
+
+
+def retention_tasks_merge(
+    *, merged: Customer, survivor: Customer, by: User | None
+) -> int:
+    """Before two records of one person are merged: cancel the merged record's open
+    tasks for a trigger the survivor has an open task for (one person, one open
+    task per trigger; the survivor's stands). Undoing the merge does not reopen
+    them. Returns how many were cancelled."""
+    survivor_open = RetentionTask.objects.filter(
+        customer=survivor, status=TaskStatus.OPEN
+    ).values("trigger")
+    now = timezone.now()
+    return RetentionTask.objects.filter(
+        customer=merged, status=TaskStatus.OPEN, trigger__in=survivor_open
+    ).update(status=TaskStatus.CANCELLED, closed_at=now, closed_by=by, updated=now)

@@ -25,8 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from telcrm.accounts.models import BillingAccount
-from telcrm.campaigns.choices import TaskStatus
-from telcrm.campaigns.models import RetentionTask
+from telcrm.campaigns.tasks import retention_tasks_merge
 from telcrm.customers.choices import ConsentStatus, SourceSystem
 from telcrm.customers.models import Consent, Customer, CustomerSourceKey
 from telcrm.lib.login import login_name
@@ -116,21 +115,6 @@ def rows_to_move(
     return rows
 
 
-def duplicate_tasks_cancel(
-    *, merged: Customer, survivor: Customer, user: User | None
-) -> int:
-    """Cancel the merged customer's open retention tasks for a trigger the survivor
-    has an open task for: one person has one open task per trigger, and the
-    survivor's stands. An undo does not reopen them."""
-    survivor_open = RetentionTask.objects.filter(
-        customer=survivor, status=TaskStatus.OPEN
-    ).values("trigger")
-    now = timezone.now()
-    return RetentionTask.objects.filter(
-        customer=merged, status=TaskStatus.OPEN, trigger__in=survivor_open
-    ).update(status=TaskStatus.CANCELLED, closed_at=now, closed_by=user, updated=now)
-
-
 def customer_merge(
     *,
     survivor: Customer,
@@ -145,7 +129,7 @@ def customer_merge(
     moves = []
     try:
         with transaction.atomic():
-            duplicate_tasks_cancel(merged=merged, survivor=survivor, user=user)
+            retention_tasks_merge(merged=merged, survivor=survivor, by=user)
             for field in customer_relations():
                 model = field.model
                 rows = list(
