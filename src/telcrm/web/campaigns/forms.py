@@ -305,7 +305,8 @@ CALL_OUTCOMES = [
 
 
 class OutcomeForm(forms.Form):
-    """How the call ended; a call back names when."""
+    """How the call ended; a call back names when (``call_outcome_record`` checks
+    the moment)."""
 
     outcome = forms.ChoiceField(label=_("Outcome"), choices=CALL_OUTCOMES)
     callback_at = forms.DateTimeField(
@@ -321,13 +322,6 @@ class OutcomeForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-    def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean() or {}
-        wants_call_back = cleaned.get("outcome") == ContactOutcome.CALL_BACK
-        if wants_call_back and cleaned.get("callback_at") is None:
-            self.add_error("callback_at", _("Say when to call back."))
-        return cleaned
 
 
 class ReferralForm(forms.Form):
