@@ -51,16 +51,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from benchmarks.child import peak_mib
+from telcrm.campaigns.choices import PolicyRule
+
 STAGES = ("operator", "campaigns", "baseline", "lists")
 PG_DATABASE = "telcrm_bench_lists"
-RULES = (
-    "suppression",
-    "consent",
-    "usage_data_consent",
-    "cool_off",
-    "calling_hours",
-    "frequency_cap",
-    "priority",
+# The rules that can deny on a list (rule 1 cannot: only active campaigns are
+# listed), in the policy's order: the report's columns.
+RULES = tuple(
+    rule
+    for rule in PolicyRule.values
+    if rule not in (PolicyRule.CAMPAIGN_ACTIVE, PolicyRule.ALLOWED)
 )
 
 
@@ -145,10 +146,6 @@ def stage_in_child(
         sys.stdout.write(result.stdout)
         raise SystemExit(f"stage {stage} failed ({result.returncode})")
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
-
-
-def peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def cpu_seconds() -> float:
