@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telcrm.campaigns.choices import (
+    ACTIVE_STATUSES,
     FINAL_OUTCOMES,
     CampaignChannel,
     CampaignGoal,
@@ -169,6 +170,14 @@ def campaign_update(
     return campaign
 
 
+# The states each running step starts from (the campaign page shows the steps its
+# state allows from these too).
+PILOT_FROM = (CampaignStatus.APPROVED,)
+FULL_RUN_FROM = (CampaignStatus.APPROVED, CampaignStatus.PILOT)
+COMPLETE_FROM = ACTIVE_STATUSES
+ENDED = (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
+
+
 def _require_status(campaign: Campaign, *allowed: str) -> None:
     if campaign.status not in allowed:
         raise ValidationError(
@@ -303,7 +312,7 @@ def _members_draw(campaign: Campaign) -> int:
 def campaign_pilot_start(*, campaign: Campaign, by: User) -> Campaign:
     """Contact the pilot sample only (the rest wait for the full run)."""
     campaign = _locked(campaign)
-    _require_status(campaign, CampaignStatus.APPROVED)
+    _require_status(campaign, *PILOT_FROM)
     if campaign.pilot_size == 0:
         raise ValidationError(_("This campaign has no pilot; start the full run."))
     campaign.status = CampaignStatus.PILOT
@@ -314,7 +323,7 @@ def campaign_pilot_start(*, campaign: Campaign, by: User) -> Campaign:
 @transaction.atomic
 def campaign_full_run_start(*, campaign: Campaign, by: User) -> Campaign:
     campaign = _locked(campaign)
-    _require_status(campaign, CampaignStatus.APPROVED, CampaignStatus.PILOT)
+    _require_status(campaign, *FULL_RUN_FROM)
     campaign.status = CampaignStatus.RUNNING
     campaign.save()
     return campaign
@@ -323,7 +332,7 @@ def campaign_full_run_start(*, campaign: Campaign, by: User) -> Campaign:
 @transaction.atomic
 def campaign_complete(*, campaign: Campaign, by: User) -> Campaign:
     campaign = _locked(campaign)
-    _require_status(campaign, CampaignStatus.PILOT, CampaignStatus.RUNNING)
+    _require_status(campaign, *COMPLETE_FROM)
     campaign.status = CampaignStatus.COMPLETED
     campaign.save()
     CampaignMember.objects.filter(
@@ -335,7 +344,7 @@ def campaign_complete(*, campaign: Campaign, by: User) -> Campaign:
 @transaction.atomic
 def campaign_cancel(*, campaign: Campaign, by: User) -> Campaign:
     campaign = _locked(campaign)
-    if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
+    if campaign.status in ENDED:
         raise ValidationError(_("A completed campaign cannot be cancelled."))
     campaign.status = CampaignStatus.CANCELLED
     campaign.save()

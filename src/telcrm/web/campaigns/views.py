@@ -31,8 +31,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from telcrm.audit.choices import AuditAction
 from telcrm.audit.services import audit_record, is_unmasked
 from telcrm.campaigns.choices import (
-    ACTIVE_STATUSES,
-    CampaignStatus,
     ContactOutcome,
     MemberState,
     PolicyRule,
@@ -45,6 +43,10 @@ from telcrm.campaigns.lists import (
 from telcrm.campaigns.models import Campaign
 from telcrm.campaigns.selectors import MEMBER_OUTCOMES, yield_estimate
 from telcrm.campaigns.services import (
+    COMPLETE_FROM,
+    ENDED,
+    FULL_RUN_FROM,
+    PILOT_FROM,
     call_outcome_record,
     call_start,
     campaign_approve,
@@ -235,13 +237,14 @@ def lifecycle_step(
 
 
 def run_steps(campaign: Campaign) -> dict[str, bool]:
-    """The running steps the campaign's state allows (the services check again)."""
+    """The running steps the campaign's state allows, from the states the services
+    require."""
     status = campaign.status
     return {
-        "pilot": status == CampaignStatus.APPROVED and campaign.pilot_size > 0,
-        "full_run": status in (CampaignStatus.APPROVED, CampaignStatus.PILOT),
-        "complete": status in ACTIVE_STATUSES,
-        "cancel": status not in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED),
+        "pilot": status in PILOT_FROM and campaign.pilot_size > 0,
+        "full_run": status in FULL_RUN_FROM,
+        "complete": status in COMPLETE_FROM,
+        "cancel": status not in ENDED,
     }
 
 
