@@ -1,9 +1,9 @@
 """An operator for the call-list benchmark, built in bulk SQL, and what it should give.
 
 ``operator_build`` writes ``customers`` customers into the current (migrated)
-database with ``executemany`` (SQLite) or ``COPY`` (PostgreSQL): a party, a customer,
-a phone and an address, consents, a pipeline score and one mobile line each, and the
-facts that make every rule of the contact policy deny somebody:
+database with ``telcrm.core.bulk.rows_insert`` (``COPY`` or ``executemany``): a
+party, a customer, a phone and an address, consents, a pipeline score and one mobile
+line each, and the facts that make every rule of the contact policy deny somebody:
 
 - opt-outs and numbers on the do-not-call list (rule 2);
 - no marketing consent for calls, or a withdrawn one (rule 4);
@@ -37,7 +37,7 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import IntEnum
@@ -46,6 +46,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+
+from telcrm.core.bulk import rows_insert
 
 SEED = 7
 # The call day: a Monday without a national holiday; lists are checked at its midnight.
@@ -177,43 +179,6 @@ class Operator:
 
 
 # --- Writing rows ---------------------------------------------------------------
-
-
-def insert_rows(
-    table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> int:
-    """Insert ``rows`` into ``table``: COPY on PostgreSQL, executemany on SQLite.
-
-    Values are given as the database takes them (``db_datetime``, ``db_date``).
-    """
-    from django.db import connection
-
-    names = ", ".join(columns)
-    count = 0
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    count += 1
-            return count
-        marks = ", ".join(["%s"] * len(columns))
-        sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
-        for batch in _batches(rows, 50_000):
-            cursor.executemany(sql, batch)
-            count += len(batch)
-    return count
-
-
-def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def db_datetime(value: datetime.datetime) -> Any:
@@ -430,7 +395,7 @@ def _parties_and_customers(op: Operator) -> None:
     created, updated = _stamp()
     party_ids = next_ids("parties_party", op.customers).tolist()
     customer_ids = op.customer_ids.tolist()
-    op.rows["parties_party"] = insert_rows(
+    op.rows["parties_party"] = rows_insert(
         "parties_party",
         ("id", "created", "updated", "kind", "name"),
         (
@@ -440,7 +405,7 @@ def _parties_and_customers(op: Operator) -> None:
     )
     since = db_date(datetime.date(2021, 3, 1))
     left = db_date(DAY - datetime.timedelta(days=40))
-    op.rows["customers_customer"] = insert_rows(
+    op.rows["customers_customer"] = rows_insert(
         "customers_customer",
         (
             "id", "created", "updated", "party_id", "customer_number", "status",
@@ -505,7 +470,7 @@ def _contact_media(op: Operator) -> None:
                 names[home], "", "", "", True,
             )  # fmt: skip
 
-    op.rows["parties_contactmedium"] = insert_rows(
+    op.rows["parties_contactmedium"] = rows_insert(
         "parties_contactmedium", columns, media()
     )
 
@@ -537,7 +502,7 @@ def _consents(op: Operator) -> None:
 
     listed = list(consents())
     ids = next_ids("customers_consent", len(listed)).tolist()
-    op.rows["customers_consent"] = insert_rows(
+    op.rows["customers_consent"] = rows_insert(
         "customers_consent",
         columns,
         (
@@ -566,7 +531,7 @@ def _scores(op: Operator) -> None:
     ids = next_ids("analytics_customerscore", op.customers).tolist()
     segments = op.segment.tolist()
     value_band = {code: _band_of(code) for code in set(segments)}
-    op.rows["analytics_customerscore"] = insert_rows(
+    op.rows["analytics_customerscore"] = rows_insert(
         "analytics_customerscore",
         (
             "id", "customer_id", "run_id", "churn_probability", "churn_reasons",
@@ -617,7 +582,7 @@ def _lines(op: Operator) -> None:
     # A terminated line ends (a constraint): on the day its customer left.
     ended = db_date(DAY - datetime.timedelta(days=40))
     ids = next_ids("inventory_subscription", op.customers).tolist()
-    op.rows["inventory_subscription"] = insert_rows(
+    op.rows["inventory_subscription"] = rows_insert(
         "inventory_subscription",
         (
             "id", "created", "updated", "subscription_id", "customer_id",
@@ -652,7 +617,7 @@ def _facts(op: Operator) -> None:
         by_fact[fact].append(cid)
 
     ids = next_ids("campaigns_contactsuppression", len(by_fact[Fact.OPTED_OUT]))
-    op.rows["campaigns_contactsuppression"] = insert_rows(
+    op.rows["campaigns_contactsuppression"] = rows_insert(
         "campaigns_contactsuppression",
         ("id", "created", "updated", "customer_id", "kind", "source", "since", "note"),
         (
@@ -661,7 +626,7 @@ def _facts(op: Operator) -> None:
         ),
     )
     ids = next_ids("customers_donotcallentry", len(by_fact[Fact.DO_NOT_CALL]))
-    op.rows["customers_donotcallentry"] = insert_rows(
+    op.rows["customers_donotcallentry"] = rows_insert(
         "customers_donotcallentry",
         ("id", "created", "updated", "phone", "source", "reason", "added_at"),
         (
@@ -677,7 +642,7 @@ def _facts(op: Operator) -> None:
            for cid in by_fact[Fact.COMPLAINT_CLOSED_LONG_AGO]]
     )  # fmt: skip
     ids = next_ids("customers_interaction", len(complaints))
-    op.rows["customers_interaction"] = insert_rows(
+    op.rows["customers_interaction"] = rows_insert(
         "customers_interaction",
         (
             "id", "created", "updated", "reference", "customer_id", "service_number",
@@ -719,7 +684,7 @@ def _facts(op: Operator) -> None:
         + [(cid, ago[12], "no_answer") for cid in by_fact[Fact.ONE_CALL_THIS_MONTH]]
     )  # fmt: skip
     decision_ids = next_ids("campaigns_contactdecision", len(attempts)).tolist()
-    op.rows["campaigns_contactdecision"] = insert_rows(
+    op.rows["campaigns_contactdecision"] = rows_insert(
         "campaigns_contactdecision",
         (
             "id", "customer_id", "campaign_id", "channel", "at", "stage", "allowed",
@@ -732,7 +697,7 @@ def _facts(op: Operator) -> None:
         ),
     )  # fmt: skip
     ids = next_ids("campaigns_contactattempt", len(attempts)).tolist()
-    op.rows["campaigns_contactattempt"] = insert_rows(
+    op.rows["campaigns_contactattempt"] = rows_insert(
         "campaigns_contactattempt",
         (
             "id", "customer_id", "campaign_id", "channel", "at", "outcome",

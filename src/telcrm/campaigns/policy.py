@@ -424,7 +424,7 @@ def decisions_log(
         )
         for cid, decision in decisions.items()
     )  # fmt: skip
-    rows_insert(ContactDecision, DECISION_COLUMNS, rows)
+    rows_insert(ContactDecision._meta.db_table, DECISION_COLUMNS, rows)
 
 
 def policy_preview(

@@ -293,7 +293,7 @@ def _members_draw(campaign: Campaign) -> int:
         group_of[customer_id] = MemberGroup.PILOT
     # A target list can hold a million customers: rows, not model instances.
     rows_insert(
-        CampaignMember,
+        CampaignMember._meta.db_table,
         MEMBER_COLUMNS,
         (
             (

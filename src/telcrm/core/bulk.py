@@ -13,27 +13,31 @@ from collections.abc import Iterable, Sequence
 from itertools import islice
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection
 
 EXECUTEMANY_BATCH = 10_000
 
 
 def rows_insert(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> None:
-    """Insert ``rows`` into ``model``'s table; each row holds ``columns``' values,
-    already in the database's form (``connection.ops.adapt_*_value`` for dates and
-    JSON). Columns left out must be nullable or have a database default."""
-    table = model._meta.db_table
+    table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Insert ``rows`` into ``table`` (a model's ``_meta.db_table``) and return how
+    many; each row holds ``columns``' values, already in the database's form
+    (``connection.ops.adapt_*_value`` for dates and JSON). Columns left out must be
+    nullable or have a database default."""
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            return
+                    count += 1
+            return count
         marks = ", ".join(["%s"] * len(columns))
         sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
         batches = iter(rows)
         while batch := list(islice(batches, EXECUTEMANY_BATCH)):
             cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
