@@ -257,15 +257,13 @@ class Console:
         return self.member.customer if self.member is not None else None
 
 
-def console(
-    agent: User, day: datetime.date, now: datetime.datetime | None = None
-) -> Console:
-    """The agent's call in progress, or the next customer to call at ``now``: a
-    call-back is offered from its promised time on, not before."""
+def console(agent: User, day: datetime.date) -> Console:
+    """The agent's call in progress, or the next customer to call now: a call-back
+    is offered from its promised time on, not before."""
     queue = call_queue(agent, day)
     shown = list(queue[:QUEUE_SHOWN])
     attempt = open_attempt(agent)
-    due = Q(callback_at__isnull=True) | Q(callback_at__lte=now or timezone.now())
+    due = Q(callback_at__isnull=True) | Q(callback_at__lte=timezone.now())
     return Console(
         day=day,
         attempt=attempt,
